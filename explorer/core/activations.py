@@ -1,0 +1,151 @@
+"""Activation functions g(z), each with its derivative g'(z) beside it, and a registry by name.
+
+Every function is elementwise on float64 arrays of any shape. sigmoid and tanh are stable for any finite z:
+no overflow warning and no NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from explorer.core._checks import choice
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation g with its derivative dg/dz and its formula in LaTeX."""
+
+    name: str
+    f: Callable[[Array], Array]
+    df: Callable[[Array], Array]
+    formula: str
+    params: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        extra = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
+        return f"Activation({self.name}{', ' + extra if extra else ''})"
+
+
+def _z(z) -> Array:
+    return np.asarray(z, dtype=np.float64)
+
+
+def sigmoid(z) -> Array:
+    """1 / (1 + e^-z), computed without overflow for any z."""
+    z = _z(z)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def softmax(z) -> Array:
+    """Row-wise softmax of z with shape (m, k): e^z_j / sum_k e^z_k, shifted by the row max for stability."""
+    z = _z(z)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _sigmoid_df(z) -> Array:
+    s = sigmoid(z)
+    return s * (1.0 - s)
+
+
+def _tanh_df(z) -> Array:
+    return 1.0 - np.tanh(_z(z)) ** 2
+
+
+def _step(z) -> Array:
+    return (_z(z) >= 0).astype(np.float64)
+
+
+def _sign(z) -> Array:
+    return np.where(_z(z) >= 0, 1.0, -1.0)
+
+
+def _zero(z) -> Array:
+    return np.zeros_like(_z(z))
+
+
+def _piecewise_linear_df(z) -> Array:
+    z = _z(z)
+    return ((z >= 0) & (z <= 1)).astype(np.float64)
+
+
+def leaky_relu(alpha: float = 0.1) -> Activation:
+    """max(alpha z, z) for 0 <= alpha <= 1; the lecture's leaky ReLU has alpha = 0.1."""
+    if not (0.0 <= alpha <= 1.0):
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
+    return Activation(
+        "leaky_relu",
+        lambda z: np.maximum(alpha * _z(z), _z(z)),
+        lambda z: np.where(_z(z) >= 0, 1.0, alpha),
+        rf"g(z) = \max({alpha:g}\,z,\ z)",
+        {"alpha": alpha},
+    )
+
+
+def scaled_tanh(A: float = 1.7159, S: float = 2 / 3) -> Activation:
+    """A tanh(S z); LeCun's recommended A = 1.7159, S = 2/3, so that g(+-1) = +-1."""
+    if not (np.isfinite(A) and np.isfinite(S)):
+        raise ValueError(f"A and S must be finite, got A={A!r}, S={S!r}")
+    return Activation(
+        "scaled_tanh",
+        lambda z: A * np.tanh(S * _z(z)),
+        lambda z: A * S * (1.0 - np.tanh(S * _z(z)) ** 2),
+        rf"g(z) = {A:g}\,\tanh({S:.4g}\,z)",
+        {"A": A, "S": S},
+    )
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in [
+        Activation("step", _step, _zero, r"g(z) = 1 \text{ if } z \geq 0 \text{ else } 0"),
+        Activation("sign", _sign, _zero, r"g(z) = +1 \text{ if } z \geq 0 \text{ else } -1"),
+        Activation("linear", lambda z: _z(z).copy(), lambda z: np.ones_like(_z(z)), r"g(z) = z"),
+        Activation(
+            "piecewise_linear",
+            lambda z: np.clip(_z(z), 0.0, 1.0),
+            _piecewise_linear_df,
+            r"g(z) = 0 \text{ if } z < 0,\ z \text{ if } 0 \leq z \leq 1,\ 1 \text{ if } z > 1",
+        ),
+        Activation("sigmoid", sigmoid, _sigmoid_df, r"g(z) = \frac{1}{1 + e^{-z}}"),
+        Activation("tanh", lambda z: np.tanh(_z(z)), _tanh_df, r"g(z) = \tanh(z)"),
+        Activation(
+            "bipolar_sigmoid",
+            lambda z: np.tanh(_z(z) / 2),
+            lambda z: 0.5 * (1.0 - np.tanh(_z(z) / 2) ** 2),
+            r"g(z) = \tanh(z/2) = \frac{1 - e^{-z}}{1 + e^{-z}}",
+        ),
+        scaled_tanh(),
+        Activation(
+            "relu",
+            lambda z: np.maximum(_z(z), 0.0),
+            lambda z: (_z(z) > 0).astype(np.float64),
+            r"g(z) = \max(0, z)",
+        ),
+        leaky_relu(),
+    ]
+}
+
+_FACTORIES: dict[str, Callable[..., Activation]] = {
+    "leaky_relu": leaky_relu,
+    "scaled_tanh": scaled_tanh,
+}
+
+
+def get_activation(name: str, **params: float) -> Activation:
+    """The activation `name`; leaky_relu takes alpha, scaled_tanh takes A and S (others take none)."""
+    choice("activation", name, ACTIVATIONS)
+    if not params:
+        return ACTIVATIONS[name]
+    if name not in _FACTORIES:
+        raise ValueError(f"activation {name!r} takes no parameters, got {sorted(params)}")
+    try:
+        return _FACTORIES[name](**params)
+    except TypeError as e:
+        raise ValueError(f"bad parameters for {name!r}: {e}") from None

@@ -1,0 +1,50 @@
+// The browser side of LiveFigure: draws PNG frames (whole or a dirty rectangle) onto one <canvas>.
+function render({ model, el }) {
+  const canvas = document.createElement("canvas");
+  canvas.className = "nnx-live";
+  const ctx = canvas.getContext("2d");
+  let frames = 0;
+  let chain = Promise.resolve();
+
+  function size() {
+    canvas.style.width = model.get("width") + "px";
+    canvas.style.maxWidth = "100%";
+    canvas.style.height = "auto";
+    if (!frames) {
+      canvas.width = model.get("width");
+      canvas.height = model.get("height");
+    }
+  }
+
+  async function draw(msg, buffer) {
+    const bitmap = await createImageBitmap(new Blob([buffer], { type: "image/png" }));
+    if (msg.full) {
+      if (canvas.width !== msg.W) canvas.width = msg.W;
+      if (canvas.height !== msg.H) canvas.height = msg.H;
+    }
+    ctx.drawImage(bitmap, msg.x, msg.y);
+    bitmap.close();
+    frames += 1;
+    canvas.dataset.frames = String(frames);
+    canvas.dataset.seq = String(msg.seq);
+  }
+
+  model.on("msg:custom", (msg, buffers) => {
+    if (msg.type !== "frame" || !buffers || !buffers.length) return;
+    chain = chain.then(() => draw(msg, buffers[0])).catch((e) => console.warn("nn-explorer frame", e));
+  });
+  model.on("change:width", size);
+  model.on("change:height", size);
+
+  canvas.addEventListener("click", (e) => {
+    const r = canvas.getBoundingClientRect();
+    model.send({ type: "click", x: (e.clientX - r.left) / r.width, y: (e.clientY - r.top) / r.height });
+  });
+
+  size();
+  el.appendChild(canvas);
+  model.send({ type: "ready", dpr: window.devicePixelRatio || 1 });
+  return () => canvas.remove();
+}
+
+export default { render };

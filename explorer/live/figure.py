@@ -1,0 +1,186 @@
+"""LiveFigure: a matplotlib figure that redraws only what changed and ships it to a browser canvas.
+
+The static part (axes, ticks, labels, fixed artists) is drawn once and cached as a background; artists
+registered with `animate()` are redrawn onto it (blitting) on every `draw_idle()`, and only the rectangle
+that changed is encoded (lossless PNG) and sent to the canvas. Bursts are coalesced: at most one frame per
+FRAME_INTERVAL, always of the latest state. A change of limits, labels, scales or size is detected and the
+background re-cached. Where no browser is attached (an executed or exported notebook), `_repr_mimebundle_`
+carries a PNG of the whole figure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import anywidget
+import numpy as np
+import traitlets
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from explorer.live.png import encode_png
+
+FRAME_INTERVAL = 1 / 60  # seconds: the most frames per second a burst of changes produces
+MAX_SCALE = 3.0
+
+
+class Canvas(anywidget.AnyWidget):
+    """The browser side: a <canvas> of `width` x `height` CSS pixels that draws the frames it is sent."""
+
+    _esm = Path(__file__).with_name("canvas.js")
+    width = traitlets.Int(640).tag(sync=True)
+    height = traitlets.Int(400).tag(sync=True)
+
+
+class LiveFigure:
+    """A figure of width x height inches at `dpi` CSS pixels per inch, drawn at `scale` x for sharpness."""
+
+    def __init__(self, width: float = 6.4, height: float = 4.0, dpi: int = 100, scale: float = 2.0):
+        self.dpi = dpi
+        self.figure = Figure(figsize=(width, height), dpi=dpi * scale, facecolor="white")
+        FigureCanvasAgg(self.figure)
+        self.widget = Canvas(width=round(width * dpi), height=round(height * dpi))
+        self.widget.on_msg(self._on_msg)
+        self.on_click = None  # callable(x, y) in figure fractions (0..1, origin bottom left)
+        self.frames = 0  # frames sent to the browser
+        self.connected = False  # a browser view has said it is ready
+        self._animated: list[Artist] = []
+        self._background = None
+        self._signature = None
+        self._last_rect = None
+        self._dirty = False
+        self._handle = None
+        self._last_sent = 0.0
+        self._seq = 0
+
+    @property
+    def scale(self) -> float:
+        return self.figure.dpi / self.dpi
+
+    def animate(self, artist: Artist) -> Artist:
+        """Mark `artist` as changing: it is redrawn every frame on top of the cached background."""
+        artist.set_animated(True)
+        self._animated.append(artist)
+        return artist
+
+    def invalidate(self) -> None:
+        """Re-cache the background on the next frame (call after changing a static artist)."""
+        self._background = None
+        self.draw_idle()
+
+    def draw_idle(self) -> None:
+        """Ask for a frame of the current state; a burst of requests gives one frame of the latest."""
+        self._dirty = True
+        if not self.connected or self._handle is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        wait = max(0.0, self._last_sent + FRAME_INTERVAL - time.perf_counter())
+        self._handle = loop.call_later(wait, self._scheduled)
+
+    def _scheduled(self) -> None:
+        self._handle = None
+        self.flush()
+
+    def flush(self) -> None:
+        """Draw and send a frame now if anything changed since the last one."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        self._send(*self.render())
+
+    def render(self) -> tuple[np.ndarray, tuple[int, int, int, int], bool]:
+        """Draw the current state; return the RGBA buffer, the changed rectangle (x, y, w, h; image
+        coordinates, origin top left) and whether the whole figure was redrawn."""
+        canvas = self.figure.canvas
+        full = self._background is None or self._signature != self._current_signature()
+        if full:
+            canvas.draw()  # skips animated artists
+            self._background = canvas.copy_from_bbox(self.figure.bbox)
+            self._signature = self._current_signature()
+        else:
+            canvas.restore_region(self._background)
+        renderer = canvas.get_renderer()
+        for artist in self._animated:
+            if artist.get_visible() and artist.figure is not None:
+                self.figure.draw_artist(artist)
+        buffer = np.asarray(canvas.buffer_rgba())
+        h, w = buffer.shape[:2]
+        rect = (0, 0, w, h) if full else self._changed_rect(renderer, w, h)
+        return buffer, rect, full
+
+    def png(self) -> bytes:
+        """The whole figure as PNG bytes, drawn fresh."""
+        self._background = None
+        buffer, _, _ = self.render()
+        return encode_png(buffer)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude) or {}
+        return {**bundle, "image/png": self.png()}
+
+    def _send(self, buffer: np.ndarray, rect, full: bool) -> None:
+        x, y, w, h = rect
+        if w <= 0 or h <= 0:
+            return
+        self._seq += 1
+        H, W = buffer.shape[:2]
+        header = {"type": "frame", "x": x, "y": y, "full": full, "W": W, "H": H, "seq": self._seq}
+        self.widget.send(header, buffers=[encode_png(buffer[y : y + h, x : x + w])])
+        self.frames += 1
+        self._last_sent = time.perf_counter()
+
+    def _changed_rect(self, renderer, W: int, H: int) -> tuple[int, int, int, int]:
+        boxes = [self._extent(a, renderer) for a in self._animated if a.figure is not None]
+        boxes = [b for b in boxes if b is not None]
+        previous, self._last_rect = self._last_rect, boxes
+        boxes = boxes + (previous or [])
+        if not boxes:
+            return (0, 0, 0, 0)
+        x0 = max(0, int(np.floor(min(b[0] for b in boxes))) - 2)
+        x1 = min(W, int(np.ceil(max(b[2] for b in boxes))) + 2)
+        y0 = max(0, int(np.floor(min(b[1] for b in boxes))) - 2)
+        y1 = min(H, int(np.ceil(max(b[3] for b in boxes))) + 2)
+        return (x0, H - y1, x1 - x0, y1 - y0)  # display y grows upwards; image rows downwards
+
+    @staticmethod
+    def _extent(artist: Artist, renderer):
+        if artist.axes is not None and artist.get_clip_on():
+            return tuple(artist.axes.bbox.extents)
+        box = artist.get_window_extent(renderer)
+        return tuple(box.extents) if np.all(np.isfinite(box.extents)) else None
+
+    def _current_signature(self) -> tuple:
+        parts = [tuple(self.figure.get_size_inches()), self.figure.dpi]
+        for ax in self.figure.axes:
+            parts.append(
+                (ax.get_xlim(), ax.get_ylim(), ax.get_xscale(), ax.get_yscale(), ax.get_title(),
+                 ax.get_xlabel(), ax.get_ylabel(), ax.get_visible())
+            )
+        return tuple(parts)
+
+    def _on_msg(self, _widget, content: dict, _buffers) -> None:
+        if content.get("type") == "ready":
+            self._set_scale(content.get("dpr", 1))
+            self.connected = True
+            self._background = None  # a new view needs a whole frame
+            self._dirty = True
+            self.flush()
+        elif content.get("type") == "click" and self.on_click is not None:
+            x, y = float(content.get("x", -1)), float(content.get("y", -1))
+            if 0 <= x <= 1 and 0 <= y <= 1:
+                self.on_click(x, 1 - y)
+
+    def _set_scale(self, dpr) -> None:
+        try:
+            scale = float(np.clip(round(float(dpr) * 2) / 2, 1.0, MAX_SCALE))
+        except (TypeError, ValueError):
+            return
+        if scale != self.scale:
+            self.figure.set_dpi(self.dpi * scale)

@@ -1,0 +1,77 @@
+"""What every panel shares: a message line that says what happened in words, guarded callbacks,
+two-way binding of a control to a state trait, and display with a static image fallback."""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+from collections.abc import Callable
+
+import ipywidgets as widgets
+import traitlets
+
+from explorer.live import LiveFigure
+
+log = logging.getLogger("explorer")
+LEVELS = {"info": "#333333", "warning": "#8a5a00", "error": "#b00020"}
+
+
+class Panel:
+    """Base of every panel: `state`, `controls` (dict by name), `live` (its LiveFigure), `widget`."""
+
+    def __init__(self) -> None:
+        self.controls: dict[str, widgets.Widget] = {}
+        self.message = widgets.HTML(layout=widgets.Layout(min_height="1.6em"))
+        self.message.add_class("nnx-message")
+        self.last_message = ("", "info")
+
+    def say(self, text: str, level: str = "info") -> None:
+        """Show `text` on the panel's message line (info, warning or error)."""
+        self.last_message = (text, level)
+        color = LEVELS.get(level, LEVELS["info"])
+        self.message.value = f'<span style="color:{color}">{html.escape(text)}</span>' if text else ""
+
+    def guard(self, fn: Callable) -> Callable:
+        """Wrap a callback so that an error is shown in words on the panel, never as a traceback."""
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except (ValueError, traitlets.TraitError) as e:
+                self.say(str(e), "error")
+            except Exception as e:  # a bug: keep the panel alive, log the traceback for developers
+                log.exception("panel callback failed")
+                self.say(f"Something went wrong ({type(e).__name__}: {e}). Press reset.", "error")
+            return None
+
+        return wrapper
+
+    def bind(self, name: str, control: widgets.ValueWidget, state: traitlets.HasTraits, trait: str):
+        """Link control.value <-> state.<trait>; a rejected value is explained and the control restored."""
+        self.controls[name] = control
+        control.value = getattr(state, trait)
+
+        def to_state(change):
+            if change["new"] == getattr(state, trait):
+                return
+            try:
+                setattr(state, trait, change["new"])
+            finally:
+                if control.value != getattr(state, trait):
+                    control.value = getattr(state, trait)
+
+        control.observe(self.guard(to_state), "value")
+        state.observe(lambda change: setattr(control, "value", change["new"]), trait)
+        return control
+
+    # Display: the widget in a live frontend, a PNG of the main figure where no frontend runs widgets.
+    live: LiveFigure | None = None
+    widget: widgets.Widget
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude) or {}
+        if self.live is not None:
+            bundle["image/png"] = self.live.png()
+        return bundle

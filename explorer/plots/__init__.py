@@ -1,0 +1,1 @@
+"""Drawing helpers: functions that take an Axes and arrays, return artists, and update them in place."""
