@@ -27,6 +27,14 @@ FRAME_INTERVAL = 1 / 60  # seconds: the most frames per second a burst of change
 MAX_SCALE = 3.0
 
 
+def with_png(widget, png: bytes) -> dict:
+    """The display bundle of `widget` plus a PNG, shown where no frontend runs widgets."""
+    bundle = widget._repr_mimebundle_() or {}
+    if isinstance(bundle, tuple):  # (data, metadata)
+        bundle = bundle[0]
+    return {**bundle, "image/png": png}
+
+
 class Canvas(anywidget.AnyWidget):
     """The browser side: a <canvas> of `width` x `height` CSS pixels that draws the frames it is sent."""
 
@@ -122,8 +130,7 @@ class LiveFigure:
         return encode_png(buffer)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude) or {}
-        return {**bundle, "image/png": self.png()}
+        return with_png(self.widget, self.png())
 
     def _send(self, buffer: np.ndarray, rect, full: bool) -> None:
         x, y, w, h = rect
@@ -173,9 +180,9 @@ class LiveFigure:
             self._dirty = True
             self.flush()
         elif content.get("type") == "click" and self.on_click is not None:
-            x, y = float(content.get("x", -1)), float(content.get("y", -1))
-            if 0 <= x <= 1 and 0 <= y <= 1:
-                self.on_click(x, 1 - y)
+            x, y = content.get("x"), content.get("y")
+            if all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in (x, y)):
+                self.on_click(float(x), 1 - float(y))
 
     def _set_scale(self, dpr) -> None:
         try:

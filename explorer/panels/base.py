@@ -12,6 +12,7 @@ import ipywidgets as widgets
 import traitlets
 
 from explorer.live import LiveFigure
+from explorer.live.figure import with_png
 
 log = logging.getLogger("explorer")
 LEVELS = {"info": "#333333", "warning": "#8a5a00", "error": "#b00020"}
@@ -67,11 +68,8 @@ class Panel:
         return control
 
     # Display: the widget in a live frontend, a PNG of the main figure where no frontend runs widgets.
-    live: LiveFigure | None = None
+    live: LiveFigure
     widget: widgets.Widget
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude) or {}
-        if self.live is not None:
-            bundle["image/png"] = self.live.png()
-        return bundle
+        return with_png(self.widget, self.live.png())

@@ -1,0 +1,121 @@
+"""The live-figure layer: frames, dirty rectangles, re-caching, coalescing, static fallback."""
+
+import asyncio
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from explorer.live import LiveFigure
+from explorer.live.png import encode_png
+
+
+def decode(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+@pytest.fixture
+def live():
+    lf = LiveFigure(4.0, 3.0, dpi=100)
+    ax = lf.figure.add_subplot(111)
+    z = np.linspace(-3, 3, 50)
+    lf.line = lf.animate(ax.plot(z, np.tanh(z), lw=3)[0])
+    lf.ax = ax
+    ax.set_xlim(-3, 3)
+    ax.set_ylim(-2, 2)
+    lf.sent = []
+    lf.widget.send = lambda content, buffers=None: lf.sent.append((content, buffers))
+    return lf
+
+
+def connect(lf, dpr=1.0):
+    lf._on_msg(lf.widget, {"type": "ready", "dpr": dpr}, [])
+
+
+def test_encode_png_is_lossless():
+    rgb = np.random.default_rng(0).integers(0, 256, (7, 5, 3), dtype=np.uint8)
+    assert np.array_equal(decode(encode_png(rgb)), rgb)
+    with pytest.raises(ValueError, match="uint8"):
+        encode_png(rgb.astype(float))
+
+
+def test_nothing_is_sent_before_a_browser_is_ready(live):
+    live.line.set_ydata(np.zeros(50))
+    live.draw_idle()
+    assert live.sent == [] and live.frames == 0
+
+
+def test_ready_sends_a_whole_frame_at_the_browser_pixel_ratio(live):
+    connect(live, dpr=2)
+    header, buffers = live.sent[-1]
+    assert header["full"] and (header["W"], header["H"]) == (800, 600)
+    image = decode(buffers[0])
+    assert image.shape == (600, 800, 3)
+    assert len(np.unique(image.reshape(-1, 3), axis=0)) > 2  # real drawing, not a blank canvas
+
+
+def test_a_changed_artist_sends_only_its_axes(live):
+    connect(live)
+    live.line.set_ydata(np.full(50, 1.5))
+    live.draw_idle()
+    header, buffers = live.sent[-1]
+    assert not header["full"]
+    x0, x1, y0, y1 = live.ax.bbox.extents[[0, 2, 1, 3]]
+    assert header["x"] >= x0 - 3 and header["x"] + decode(buffers[0]).shape[1] <= x1 + 3
+    assert header["y"] >= 300 - y1 - 3
+
+
+def test_the_frame_shows_the_new_state(live):
+    connect(live)
+    before = live.render()[0].copy()
+    live.line.set_ydata(np.full(50, 1.5))
+    after = live.render()[0]
+    assert not np.array_equal(before, after)
+
+
+def test_changing_limits_recaches_the_background(live):
+    connect(live)
+    live.ax.set_xlim(-1, 1)
+    live.draw_idle()
+    assert live.sent[-1][0]["full"]
+
+
+def test_a_burst_of_changes_draws_one_frame_of_the_latest_state():
+    async def burst():
+        lf = LiveFigure(3, 2)
+        ax = lf.figure.add_subplot(111)
+        line = lf.animate(ax.plot([0, 1], [0, 0])[0])
+        lf.sent = []
+        lf.widget.send = lambda content, buffers=None: lf.sent.append(buffers)
+        connect(lf)
+        await asyncio.sleep(0.05)
+        first = len(lf.sent)
+        for k in range(20):
+            line.set_ydata([k, k])
+            lf.draw_idle()
+        await asyncio.sleep(0.1)
+        return first, lf.sent, line
+
+    first, sent, line = asyncio.run(burst())
+    assert len(sent) - first == 1
+    assert tuple(line.get_ydata()) == (19, 19)
+
+
+def test_static_fallback_carries_a_png(live):
+    bundle = live._repr_mimebundle_()
+    assert "image/png" in bundle and "application/vnd.jupyter.widget-view+json" in bundle
+    assert decode(bundle["image/png"]).shape[:2] == (600, 800)  # drawn at scale 2 by default
+
+
+def test_clicks_arrive_in_figure_fractions(live):
+    got = []
+    live.on_click = lambda x, y: got.append((x, y))
+    live._on_msg(live.widget, {"type": "click", "x": 0.25, "y": 0.1}, [])
+    live._on_msg(live.widget, {"type": "click", "x": 7, "y": "nonsense"}, [])
+    assert got == [(0.25, pytest.approx(0.9))]
+
+
+def test_a_bad_pixel_ratio_is_ignored(live):
+    live._on_msg(live.widget, {"type": "ready", "dpr": "huge"}, [])
+    assert live.scale == 2.0 and live.connected
