@@ -11,7 +11,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,dashboard,lab]"
+	$(PY) -m pip install --quiet -e ".[test,lab]"
 	touch $(STAMP)
 
 lab: $(STAMP)

@@ -1,0 +1,159 @@
+"""The dashboard: every panel in the lectures' order, one tab each, built when first opened."""
+
+from __future__ import annotations
+
+import html
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import anywidget
+import ipywidgets as widgets
+import traitlets
+
+from explorer.app import links
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A panel of the dashboard: its link name, tab title, one-line lead and class ('module:Class')."""
+
+    slug: str
+    title: str
+    lead: str
+    target: str | Callable
+
+    def build(self):
+        if callable(self.target):
+            return self.target()
+        module, name = self.target.split(":")
+        return getattr(importlib.import_module(module), name)()
+
+
+PANELS = [
+    Entry("activations", "Activations", "What an activation g does to the net input z, and where its "
+          "gradient g'(z) vanishes.", "explorer.panels.activations:ActivationPanel"),
+    Entry("perceptron", "Perceptron", "One threshold unit and its learning rule: AND and OR are learned, "
+          "XOR never is, until a second layer is added.", "explorer.panels.perceptron:PerceptronPanel"),
+    Entry("training", "Training", "Press Play and watch a network learn: the loss falls and the decision "
+          "boundary bends.", "explorer.panels.training:TrainingPanel"),
+    Entry("descent", "Gradient descent", "The error surface of a linear neuron, and what the learning rate "
+          "and the batch size do to the path down it.", "explorer.panels.descent:DescentPanel"),
+    Entry("backprop", "Backpropagation", "The lecture's 2-2-2 example, one chain-rule factor at a time, "
+          "with every number.", "explorer.panels.backprop:BackpropPanel"),
+    Entry("graph", "Computational graph", "Forward values left to right, gradients right to left: each a "
+          "product of local derivatives.", "explorer.panels.graph:GraphPanel"),
+]
+
+
+class LinkBox(anywidget.AnyWidget):
+    """The page's own address plus `query`, with a copy button (the kernel cannot see the address)."""
+
+    _esm = Path(__file__).with_name("linkbox.js")
+    query = traitlets.Unicode("").tag(sync=True)
+
+
+class Dashboard:
+    """All panels as tabs; `apply_query` opens the view a classroom link names."""
+
+    def __init__(self, entries: list[Entry] | None = None):
+        self.entries = {e.slug: e for e in (entries or PANELS)}
+        self.panels: dict = {}
+        self.defaults: dict[str, dict[str, str]] = {}
+        self.notice = widgets.HTML()
+        self.notice.add_class("nnx-notice")
+        self.linkbox = LinkBox()
+        share = widgets.Button(description="Link to this view", icon="link")
+        share.on_click(lambda _: self.show_link())
+        self.tab = widgets.Tab(
+            children=[widgets.VBox() for _ in self.entries],
+            titles=[e.title for e in self.entries.values()],
+        )
+        self.tab.observe(lambda change: self.panel(self.slug), "selected_index")
+        title = widgets.HTML("<h2 style='margin:4px 0'>nn-explorer: how neural networks learn</h2>")
+        self.widget = widgets.VBox([title, self.notice, self.tab, widgets.HBox([share]), self.linkbox])
+        self.widget.add_class("nnx-dashboard")
+        self.tab.selected_index = 0
+        self.panel(self.slug)
+
+    @property
+    def slug(self) -> str:
+        return list(self.entries)[self.tab.selected_index or 0]
+
+    def panel(self, slug: str):
+        """The panel named `slug`, built (and put in its tab) the first time it is asked for."""
+        if slug not in self.panels:
+            entry = self.entries[slug]
+            panel = entry.build()
+            self.panels[slug] = panel
+            self.defaults[slug] = links.snapshot(panel.controls)
+            lead = widgets.HTML(f"<p style='font-size:15px;margin:2px 0 6px'>{html.escape(entry.lead)}</p>")
+            index = list(self.entries).index(slug)
+            self.tab.children[index].children = (lead, panel.widget)
+        return self.panels[slug]
+
+    def apply_query(self, query: str) -> list[str]:
+        """Open the view `query` names; report each unknown key or bad value in words, ignore it."""
+        params = links.parse_query(query or "")
+        problems = []
+        slug = params.get("panel", self.slug)
+        if slug not in self.entries:
+            problems.append(f"panel '{slug}' does not exist; choose one of: {', '.join(self.entries)}")
+            slug = self.slug
+        self.tab.selected_index = list(self.entries).index(slug)
+        panel = self.panel(slug)
+        for key, text in params.items():
+            if key in links.RESERVED:
+                continue
+            problems += self._set(panel, key, text)
+        for name in filter(None, params.get("hide", "").split(",")):
+            if name in panel.controls:
+                panel.controls[name].layout.display = "none"
+            else:
+                problems.append(f"cannot hide '{name}': the {slug} panel has no such control")
+        self._report(problems)
+        return problems
+
+    def _set(self, panel, key: str, text: str) -> list[str]:
+        control = panel.controls.get(key)
+        if control is None:
+            return [f"unknown setting '{key}' for this panel; it has: {', '.join(panel.controls)}"]
+        before = panel.last_message
+        try:
+            value = links.read_value(control, text)
+            control.value = value
+        except Exception as e:  # a bad value from a link must never stop the page
+            return [f"{key}={text}: {e}"]
+        if control.value != value:
+            said = panel.last_message[0] if panel.last_message != before else "not allowed here"
+            return [f"{key}={text}: {said}"]
+        return []
+
+    def show_link(self) -> str:
+        """Show (and return) the query string of a link that opens the current view."""
+        panel = self.panel(self.slug)
+        self.linkbox.query = links.link_query(self.slug, panel.controls, self.defaults[self.slug])
+        return self.linkbox.query
+
+    def _report(self, problems: list[str]) -> None:
+        if not problems:
+            self.notice.value = ""
+            return
+        items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
+        self.notice.value = (
+            "<div style='color:#8a5a00;font-size:14px'>Some settings in this link were ignored:"
+            f"<ul style='margin:2px 0'>{items}</ul></div>"
+        )
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return self.widget._repr_mimebundle_(include=include, exclude=exclude)
+
+
+def query_string() -> str:
+    """The page's query string when served by Voila (waiting for the request in a preheated kernel)."""
+    try:
+        from voila.utils import get_query_string
+    except ImportError:
+        return ""
+    return get_query_string() or ""
