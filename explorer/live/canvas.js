@@ -16,14 +16,17 @@ function render({ model, el }) {
     }
   }
 
-  async function draw(msg, buffer) {
-    const bitmap = await createImageBitmap(new Blob([buffer], { type: "image/png" }));
+  async function draw(msg, buffers) {
+    const blobs = buffers.map((b) => createImageBitmap(new Blob([b], { type: "image/png" })));
+    const bitmaps = await Promise.all(blobs);
     if (msg.full) {
       if (canvas.width !== msg.W) canvas.width = msg.W;
       if (canvas.height !== msg.H) canvas.height = msg.H;
     }
-    ctx.drawImage(bitmap, msg.x, msg.y);
-    bitmap.close();
+    bitmaps.forEach((bitmap, i) => {
+      ctx.drawImage(bitmap, msg.rects[i][0], msg.rects[i][1]);
+      bitmap.close();
+    });
     frames += 1;
     canvas.dataset.frames = String(frames);
     canvas.dataset.seq = String(msg.seq);
@@ -31,7 +34,7 @@ function render({ model, el }) {
 
   model.on("msg:custom", (msg, buffers) => {
     if (msg.type !== "frame" || !buffers || !buffers.length) return;
-    chain = chain.then(() => draw(msg, buffers[0])).catch((e) => console.warn("nn-explorer frame", e));
+    chain = chain.then(() => draw(msg, buffers)).catch((e) => console.warn("nn-explorer frame", e));
   });
   model.on("change:width", size);
   model.on("change:height", size);

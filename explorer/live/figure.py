@@ -25,6 +25,7 @@ from explorer.live.png import encode_png
 
 FRAME_INTERVAL = 1 / 60  # seconds: the most frames per second a burst of changes produces
 MAX_SCALE = 3.0
+TILE = 64  # pixels: the unit in which changed regions are found and sent
 
 
 def with_png(widget, png: bytes) -> dict:
@@ -63,6 +64,7 @@ class LiveFigure:
         self._handle = None
         self._last_sent = 0.0
         self._seq = 0
+        self._previous = None  # the last frame sent, as one uint32 per pixel
 
     @property
     def scale(self) -> float:
@@ -133,15 +135,39 @@ class LiveFigure:
         return with_png(self.widget, self.png())
 
     def _send(self, buffer: np.ndarray, rect, full: bool) -> None:
-        x, y, w, h = rect
-        if w <= 0 or h <= 0:
+        rects = [rect] if full or self._previous is None else self._changed_tiles(buffer, rect)
+        self._previous = buffer.view(np.uint32)[..., 0].copy()
+        if not rects:
             return
         self._seq += 1
         H, W = buffer.shape[:2]
-        header = {"type": "frame", "x": x, "y": y, "full": full, "W": W, "H": H, "seq": self._seq}
-        self.widget.send(header, buffers=[encode_png(buffer[y : y + h, x : x + w])])
+        pngs = [encode_png(buffer[y : y + h, x : x + w]) for x, y, w, h in rects]
+        header = {"type": "frame", "rects": [r[:2] for r in rects], "full": full, "W": W, "H": H,
+                  "seq": self._seq}
+        self.widget.send(header, buffers=pngs)
         self.frames += 1
         self._last_sent = time.perf_counter()
+
+    def _changed_tiles(self, buffer: np.ndarray, rect) -> list[tuple[int, int, int, int]]:
+        """Rectangles (runs of TILE x TILE tiles along each tile row) whose pixels differ from the last
+        frame, within `rect`: only they are encoded and sent."""
+        x, y, w, h = rect
+        if w <= 0 or h <= 0:
+            return []
+        now = buffer.view(np.uint32)[y : y + h, x : x + w, 0]
+        diff = now != self._previous[y : y + h, x : x + w]
+        th, tw = -(-h // TILE), -(-w // TILE)
+        padded = np.zeros((th * TILE, tw * TILE), bool)
+        padded[:h, :w] = diff
+        tiles = padded.reshape(th, TILE, tw, TILE).any(axis=(1, 3))
+        rects = []
+        for row in range(th):
+            cols = np.flatnonzero(tiles[row])
+            for run in np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1) if cols.size else []:
+                x0, y0 = x + run[0] * TILE, y + row * TILE
+                x1, y1 = min(x + (run[-1] + 1) * TILE, x + w), min(y0 + TILE, y + h)
+                rects.append((x0, y0, x1 - x0, y1 - y0))
+        return rects
 
     def _changed_rect(self, renderer, W: int, H: int) -> tuple[int, int, int, int]:
         boxes = [self._extent(a, renderer) for a in self._animated if a.figure is not None]

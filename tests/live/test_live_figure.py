@@ -55,15 +55,45 @@ def test_ready_sends_a_whole_frame_at_the_browser_pixel_ratio(live):
     assert len(np.unique(image.reshape(-1, 3), axis=0)) > 2  # real drawing, not a blank canvas
 
 
-def test_a_changed_artist_sends_only_its_axes(live):
+def test_a_changed_artist_sends_only_changed_tiles_of_its_axes(live):
     connect(live)
     live.line.set_ydata(np.full(50, 1.5))
     live.draw_idle()
     header, buffers = live.sent[-1]
-    assert not header["full"]
+    assert not header["full"] and len(header["rects"]) == len(buffers) >= 1
     x0, x1, y0, y1 = live.ax.bbox.extents[[0, 2, 1, 3]]
-    assert header["x"] >= x0 - 3 and header["x"] + decode(buffers[0]).shape[1] <= x1 + 3
-    assert header["y"] >= 300 - y1 - 3
+    for (x, y), png in zip(header["rects"], buffers):
+        h, w = decode(png).shape[:2]
+        assert x >= x0 - 3 and x + w <= x1 + 3 and y >= 300 - y1 - 3 and y + h <= 300 - y0 + 3
+
+
+def test_a_small_change_sends_a_small_area(live):
+    dot = live.animate(live.ax.plot([0], [0], "o")[0])
+    connect(live)
+    dot.set_data([0.1], [0])
+    live.draw_idle()
+    sent = sum(decode(p).shape[0] * decode(p).shape[1] for p in live.sent[-1][1])
+    assert 0 < sent <= 2 * 64 * 64
+
+
+def test_sent_tiles_rebuild_the_new_frame_exactly(live):
+    connect(live)
+    canvas = decode(live.sent[-1][1][0]).copy()
+    for k in range(3):
+        live.line.set_ydata(np.sin(np.linspace(0, 3 + k, 50)))
+        live.draw_idle()
+        header, buffers = live.sent[-1]
+        for (x, y), png in zip(header["rects"], buffers):
+            tile = decode(png)
+            canvas[y : y + tile.shape[0], x : x + tile.shape[1]] = tile
+    assert np.array_equal(canvas, live.render()[0][..., :3])
+
+
+def test_an_unchanged_state_sends_nothing(live):
+    connect(live)
+    frames = live.frames
+    live.draw_idle()
+    assert live.frames == frames
 
 
 def test_the_frame_shows_the_new_state(live):
