@@ -59,7 +59,6 @@ class LiveFigure:
         self._animated: list[Artist] = []
         self._background = None
         self._signature = None
-        self._last_rect = None
         self._dirty = False
         self._handle = None
         self._last_sent = 0.0
@@ -105,9 +104,9 @@ class LiveFigure:
         self._dirty = False
         self._send(*self.render())
 
-    def render(self) -> tuple[np.ndarray, tuple[int, int, int, int], bool]:
-        """Draw the current state; return the RGBA buffer, the changed rectangle (x, y, w, h; image
-        coordinates, origin top left) and whether the whole figure was redrawn."""
+    def render(self) -> tuple[np.ndarray, list[tuple[int, int, int, int]], bool]:
+        """Draw the current state; return the RGBA buffer, the rectangles (x, y, w, h; origin top left)
+        that differ from the last frame sent, and whether the whole figure was redrawn."""
         canvas = self.figure.canvas
         full = self._background is None or self._signature != self._current_signature()
         if full:
@@ -116,14 +115,13 @@ class LiveFigure:
             self._signature = self._current_signature()
         else:
             canvas.restore_region(self._background)
-        renderer = canvas.get_renderer()
         for artist in self._animated:
             if artist.get_visible() and artist.figure is not None:
                 self.figure.draw_artist(artist)
         buffer = np.asarray(canvas.buffer_rgba())
-        h, w = buffer.shape[:2]
-        rect = (0, 0, w, h) if full else self._changed_rect(renderer, w, h)
-        return buffer, rect, full
+        H, W = buffer.shape[:2]
+        rects = [(0, 0, W, H)] if full or self._previous is None else self._changed_tiles(buffer)
+        return buffer, rects, full
 
     def png(self) -> bytes:
         """The whole figure as PNG bytes, drawn fresh."""
@@ -134,13 +132,12 @@ class LiveFigure:
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         return with_png(self.widget, self.png())
 
-    def _send(self, buffer: np.ndarray, rect, full: bool) -> None:
-        rects = [rect] if full or self._previous is None else self._changed_tiles(buffer, rect)
+    def _send(self, buffer: np.ndarray, rects: list, full: bool) -> None:
+        H, W = buffer.shape[:2]
         self._previous = buffer.view(np.uint32)[..., 0].copy()
         if not rects:
             return
         self._seq += 1
-        H, W = buffer.shape[:2]
         pngs = [encode_png(buffer[y : y + h, x : x + w]) for x, y, w, h in rects]
         header = {"type": "frame", "rects": [r[:2] for r in rects], "full": full, "W": W, "H": H,
                   "seq": self._seq}
@@ -148,14 +145,11 @@ class LiveFigure:
         self.frames += 1
         self._last_sent = time.perf_counter()
 
-    def _changed_tiles(self, buffer: np.ndarray, rect) -> list[tuple[int, int, int, int]]:
+    def _changed_tiles(self, buffer: np.ndarray) -> list[tuple[int, int, int, int]]:
         """Rectangles (runs of TILE x TILE tiles along each tile row) whose pixels differ from the last
-        frame, within `rect`: only they are encoded and sent."""
-        x, y, w, h = rect
-        if w <= 0 or h <= 0:
-            return []
-        now = buffer.view(np.uint32)[y : y + h, x : x + w, 0]
-        diff = now != self._previous[y : y + h, x : x + w]
+        frame sent: only they are encoded and sent. Comparing pixels is exact whatever the artists are."""
+        h, w = buffer.shape[:2]
+        diff = buffer.view(np.uint32)[..., 0] != self._previous
         th, tw = -(-h // TILE), -(-w // TILE)
         padded = np.zeros((th * TILE, tw * TILE), bool)
         padded[:h, :w] = diff
@@ -164,30 +158,10 @@ class LiveFigure:
         for row in range(th):
             cols = np.flatnonzero(tiles[row])
             for run in np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1) if cols.size else []:
-                x0, y0 = x + run[0] * TILE, y + row * TILE
-                x1, y1 = min(x + (run[-1] + 1) * TILE, x + w), min(y0 + TILE, y + h)
-                rects.append((x0, y0, x1 - x0, y1 - y0))
+                x0, y0 = run[0] * TILE, row * TILE
+                x1, y1 = min((run[-1] + 1) * TILE, w), min(y0 + TILE, h)
+                rects.append((int(x0), int(y0), int(x1 - x0), int(y1 - y0)))
         return rects
-
-    def _changed_rect(self, renderer, W: int, H: int) -> tuple[int, int, int, int]:
-        boxes = [self._extent(a, renderer) for a in self._animated if a.figure is not None]
-        boxes = [b for b in boxes if b is not None]
-        previous, self._last_rect = self._last_rect, boxes
-        boxes = boxes + (previous or [])
-        if not boxes:
-            return (0, 0, 0, 0)
-        x0 = max(0, int(np.floor(min(b[0] for b in boxes))) - 2)
-        x1 = min(W, int(np.ceil(max(b[2] for b in boxes))) + 2)
-        y0 = max(0, int(np.floor(min(b[1] for b in boxes))) - 2)
-        y1 = min(H, int(np.ceil(max(b[3] for b in boxes))) + 2)
-        return (x0, H - y1, x1 - x0, y1 - y0)  # display y grows upwards; image rows downwards
-
-    @staticmethod
-    def _extent(artist: Artist, renderer):
-        if artist.axes is not None and artist.get_clip_on():
-            return tuple(artist.axes.bbox.extents)
-        box = artist.get_window_extent(renderer)
-        return tuple(box.extents) if np.all(np.isfinite(box.extents)) else None
 
     def _current_signature(self) -> tuple:
         parts = [tuple(self.figure.get_size_inches()), self.figure.dpi]
