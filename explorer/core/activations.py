@@ -6,6 +6,7 @@ no overflow warning and no NaN.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ class Activation:
     df: Callable[[Array], Array]
     formula: str
     params: dict = field(default_factory=dict)
+    da: Callable[[Array], Array] | None = None  # g'(z) from the output a = g(z), when it is cheaper
 
     def __repr__(self) -> str:
         extra = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
@@ -32,14 +34,15 @@ class Activation:
 
 
 def _z(z) -> Array:
-    return np.asarray(z, dtype=np.float64)
+    """z as a float array: float32 stays float32 (fast display grids), anything else becomes float64."""
+    z = np.asarray(z)
+    return z if z.dtype in (np.float64, np.float32) else z.astype(np.float64)
 
 
 def sigmoid(z) -> Array:
-    """1 / (1 + e^-z), computed without overflow for any z."""
-    z = _z(z)
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    """1 / (1 + e^-z) for any z: where e^-z overflows to inf the result is exactly 0, as it should be."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-_z(z)))
 
 
 def softmax(z) -> Array:
@@ -85,6 +88,7 @@ def leaky_relu(alpha: float = 0.1) -> Activation:
         lambda z: np.where(_z(z) >= 0, 1.0, alpha),
         rf"g(z) = \max({alpha:g}\,z,\ z)",
         {"alpha": alpha},
+        lambda a: np.where(a >= 0, 1.0, alpha) if alpha > 0 else (a > 0).astype(a.dtype),
     )
 
 
@@ -98,6 +102,7 @@ def scaled_tanh(A: float = 1.7159, S: float = 2 / 3) -> Activation:
         lambda z: A * S * (1.0 - np.tanh(S * _z(z)) ** 2),
         rf"g(z) = {A:g}\,\tanh({S:.4g}\,z)",
         {"A": A, "S": S},
+        (lambda a: S * (A - a * a / A)) if A != 0 else None,
     )
 
 
@@ -106,20 +111,26 @@ ACTIVATIONS: dict[str, Activation] = {
     for a in [
         Activation("step", _step, _zero, r"g(z) = 1 \text{ if } z \geq 0 \text{ else } 0"),
         Activation("sign", _sign, _zero, r"g(z) = +1 \text{ if } z \geq 0 \text{ else } -1"),
-        Activation("linear", lambda z: _z(z).copy(), lambda z: np.ones_like(_z(z)), r"g(z) = z"),
+        Activation(
+            "linear", lambda z: _z(z).copy(), lambda z: np.ones_like(_z(z)), r"g(z) = z",
+            da=lambda a: np.ones_like(a),
+        ),
         Activation(
             "piecewise_linear",
             lambda z: np.clip(_z(z), 0.0, 1.0),
             _piecewise_linear_df,
             r"g(z) = 0 \text{ if } z < 0,\ z \text{ if } 0 \leq z \leq 1,\ 1 \text{ if } z > 1",
         ),
-        Activation("sigmoid", sigmoid, _sigmoid_df, r"g(z) = \frac{1}{1 + e^{-z}}"),
-        Activation("tanh", lambda z: np.tanh(_z(z)), _tanh_df, r"g(z) = \tanh(z)"),
+        Activation(
+            "sigmoid", sigmoid, _sigmoid_df, r"g(z) = \frac{1}{1 + e^{-z}}", da=lambda a: a * (1.0 - a)
+        ),
+        Activation("tanh", lambda z: np.tanh(_z(z)), _tanh_df, r"g(z) = \tanh(z)", da=lambda a: 1.0 - a * a),
         Activation(
             "bipolar_sigmoid",
             lambda z: np.tanh(_z(z) / 2),
             lambda z: 0.5 * (1.0 - np.tanh(_z(z) / 2) ** 2),
             r"g(z) = \tanh(z/2) = \frac{1 - e^{-z}}{1 + e^{-z}}",
+            da=lambda a: 0.5 * (1.0 - a * a),
         ),
         scaled_tanh(),
         Activation(
@@ -127,6 +138,7 @@ ACTIVATIONS: dict[str, Activation] = {
             lambda z: np.maximum(_z(z), 0.0),
             lambda z: (_z(z) > 0).astype(np.float64),
             r"g(z) = \max(0, z)",
+            da=lambda a: (a > 0).astype(a.dtype),
         ),
         leaky_relu(),
     ]
@@ -145,7 +157,9 @@ def get_activation(name: str, **params: float) -> Activation:
         return ACTIVATIONS[name]
     if name not in _FACTORIES:
         raise ValueError(f"activation {name!r} takes no parameters, got {sorted(params)}")
-    try:
-        return _FACTORIES[name](**params)
-    except TypeError as e:
-        raise ValueError(f"bad parameters for {name!r}: {e}") from None
+    allowed = list(inspect.signature(_FACTORIES[name]).parameters)
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        got = ", ".join(unknown)
+        raise ValueError(f"{name} takes the parameters {', '.join(allowed)}; got unknown {got}")
+    return _FACTORIES[name](**params)

@@ -20,10 +20,11 @@ EPS = 1e-12  # keeps log(y) finite when y comes in as exactly 0 or 1
 
 @dataclass(frozen=True)
 class Fused:
-    """E(z, t) and dE/dz for an output activation paired with its natural loss."""
+    """E(z, t) and dE/dz for an output activation paired with its natural loss; dE/dz also from y."""
 
     value: Callable[[Array, Array], float]
     dz: Callable[[Array, Array], Array]
+    dz_from_y: Callable[[Array, Array], Array]  # the same dE/dz from the output y = g(z)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ def _bce_dz(z, t) -> Array:
     return (sigmoid(z) - t) / _m(z)
 
 
+def _bce_dz_from_y(y, t) -> Array:
+    return (y - t) / _m(y)
+
+
 def _ce(y, t) -> float:
     return float(-np.sum(t * np.log(np.clip(y, EPS, 1.0))) / _m(y))
 
@@ -83,7 +88,11 @@ def _ce_from_z(z, t) -> float:
 
 
 def _ce_dz(z, t) -> Array:
-    return (softmax(z) * t.sum(axis=-1, keepdims=True) - t) / _m(z)
+    return _ce_dz_from_y(softmax(z), t)
+
+
+def _ce_dz_from_y(y, t) -> Array:
+    return (y * t.sum(axis=-1, keepdims=True) - t) / _m(y)
 
 
 LOSSES: dict[str, Loss] = {
@@ -93,13 +102,13 @@ LOSSES: dict[str, Loss] = {
         _bce,
         _bce_dy,
         r"E = -\sum_k \left[t_k \log y_k + (1 - t_k)\log(1 - y_k)\right]",
-        {"sigmoid": Fused(_bce_from_z, _bce_dz)},
+        {"sigmoid": Fused(_bce_from_z, _bce_dz, _bce_dz_from_y)},
     ),
     "softmax_ce": Loss(
         "softmax_ce",
         _ce,
         _ce_dy,
         r"E = -\sum_k t_k \log \mathrm{softmax}(z)_k",
-        {"softmax": Fused(_ce_from_z, _ce_dz)},
+        {"softmax": Fused(_ce_from_z, _ce_dz, _ce_dz_from_y)},
     ),
 }

@@ -114,12 +114,20 @@ class MLP:
         return copy.deepcopy(self)
 
     def forward(self, X) -> Forward:
-        """Forward pass for X of shape (m, n_0)."""
-        X = array2d("X", X, cols=self.sizes[0])
+        """Forward pass for X of shape (m, n_0); a float32 X gives a float32 pass (for display grids)."""
         self._check_params()
+        if not (isinstance(X, np.ndarray) and X.dtype == np.float32):
+            X = array2d("X", X, cols=self.sizes[0])
+        elif X.ndim != 2 or X.shape[1] != self.sizes[0]:
+            raise ValueError(f"X must have shape (m, {self.sizes[0]}), got shape {X.shape}")
+        return self._forward(X)
+
+    def _forward(self, X: Array) -> Forward:
+        W = self.W if X.dtype == np.float64 else [w.astype(X.dtype) for w in self.W]
+        b = self.b if X.dtype == np.float64 else [v.astype(X.dtype) for v in self.b]
         z, a = [], [X]
-        for l, (W, b) in enumerate(zip(self.W, self.b)):
-            z.append(a[-1] @ W.T + b)
+        for l in range(len(W)):
+            z.append(a[-1] @ W[l].T + b[l])
             a.append(self._g(l, z[-1]))
         return Forward(z, a)
 
@@ -130,17 +138,22 @@ class MLP:
     def loss(self, X, T) -> float:
         """E averaged over the samples of X (m, n_0) with targets T (m, n_L)."""
         fw = self.forward(X)
-        return self._loss(fw, self._targets(T, fw))
+        return self._loss(fw, self._targets(T, X))
 
     def gradients(self, X, T) -> Gradients:
         """E and its gradients for inputs X (m, n_0) and targets T (m, n_L), by the delta recursion."""
-        fw = self.forward(X)
-        T = self._targets(T, fw)
+        X = array2d("X", X, cols=self.sizes[0])
+        self._check_params()
+        return self._gradients(X, self._targets(T, X))
+
+    def _gradients(self, X: Array, T: Array) -> Gradients:
+        fw = self._forward(X)
         L = len(self.W)
         delta = [None] * L
         delta[-1] = self._output_delta(fw, T)
         for l in range(L - 2, -1, -1):
-            delta[l] = (delta[l + 1] @ self.W[l + 1]) * self.g.df(fw.z[l])
+            g_prime = self.g.da(fw.a[l + 1]) if self.g.da is not None else self.g.df(fw.z[l])
+            delta[l] = (delta[l + 1] @ self.W[l + 1]) * g_prime
         dW = [d.T @ a for d, a in zip(delta, fw.a[:-1])]
         db = [d.sum(axis=0) for d in delta]
         return Gradients(self._loss(fw, T), dW, db, delta[0] @ self.W[0], delta)
@@ -148,7 +161,13 @@ class MLP:
     def step(self, X, T, lr: float) -> float:
         """One gradient-descent update W <- W - lr dE/dW, b <- b - lr dE/db; returns E before it."""
         positive("lr", lr)
-        gr = self.gradients(X, T)
+        X = array2d("X", X, cols=self.sizes[0])
+        self._check_params()
+        return self._step(X, self._targets(T, X), lr)
+
+    def _step(self, X: Array, T: Array, lr: float) -> float:
+        """step() for arguments already checked (the Trainer checks its data once)."""
+        gr = self._gradients(X, T)
         for W, b, dW, db in zip(self.W, self.b, gr.dW, gr.db):
             W -= lr * dW
             b -= lr * db
@@ -166,11 +185,12 @@ class MLP:
 
     @property
     def midpoint(self) -> float:
-        """The output value that separates the two classes of a one-output network."""
+        """The output value that separates the two classes of a one-output network: the middle of a
+        bounded output's range (0.5 for sigmoid, 0 for tanh), else 0.5 (targets 0 and 1)."""
         if self.g_out is None:
             return 0.5
         lo, hi = self.g_out.f(np.array([-1e4, 1e4]))
-        return 0.5 * (lo + hi) if np.isfinite(lo + hi) else 0.0
+        return 0.5 * (lo + hi) if max(abs(lo), abs(hi)) < 1e3 else 0.5
 
     def _g(self, l: int, z: Array) -> Array:
         if l < len(self.W) - 1:
@@ -184,15 +204,16 @@ class MLP:
 
     def _output_delta(self, fw: Forward, T: Array) -> Array:
         if self.fused is not None:
-            return self.fused.dz(fw.z[-1], T)
+            return self.fused.dz_from_y(fw.y, T)
         dy = self.E.dy(fw.y, T)
         if self.g_out is None:  # softmax Jacobian: s * (dy - sum(dy * s))
             s = fw.y
             return s * (dy - np.sum(dy * s, axis=1, keepdims=True))
-        return dy * self.g_out.df(fw.z[-1])
+        g = self.g_out
+        return dy * (g.da(fw.y) if g.da is not None else g.df(fw.z[-1]))
 
-    def _targets(self, T, fw: Forward) -> Array:
-        return array2d("T", T, cols=self.sizes[-1], rows=fw.y.shape[0])
+    def _targets(self, T, X: Array) -> Array:
+        return array2d("T", T, cols=self.sizes[-1], rows=X.shape[0])
 
     def _check_params(self) -> None:
         for l, (W, b) in enumerate(zip(self.W, self.b)):

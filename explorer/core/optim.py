@@ -91,7 +91,9 @@ class Trainer:
         if self._pos == 0 and self.method != "batch":
             self._order = self.rng.permutation(len(self.X))
         idx = self._order[self._pos : self._pos + self.B]
-        loss = self.net.step(self.X[idx], self.T[idx], self.lr)
+        X, T = (self.X, self.T) if self.method == "batch" else (self.X[idx], self.T[idx])
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected just below
+            loss = self.net._step(X, T, self.lr)
         self.updates += 1
         self._pos += self.B
         if not self._finite(loss):
@@ -104,11 +106,16 @@ class Trainer:
             self.epoch += 1
             self._record()
 
-    def _finite(self, loss: float) -> bool:
-        ok = np.isfinite(loss) and loss < EXPLODED
-        return bool(ok and all(np.all(np.isfinite(p)) for p in self.net.parameters()))
+    @staticmethod
+    def _finite(loss: float) -> bool:
+        # Non-finite weights make the next loss non-finite, so the loss alone tells.
+        return bool(np.isfinite(loss) and loss < EXPLODED)
 
     def _record(self) -> None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._record_epoch()
+
+    def _record_epoch(self) -> None:
         h = self.history
         h["epoch"].append(self.epoch)
         train_loss, train_acc = self.evaluate(self.X, self.T)

@@ -8,19 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pytest
 
-from explorer.core.backprop import (
-    AFTER,
-    NOTES,
-    PARTS,
-    PRINTED,
-    SECTIONS,
-    Example,
-    advance,
-    agrees,
-    compare_with_lecture,
-    trace,
-    train,
-)
+from explorer.core.backprop import PARTS, SECTIONS, Example, advance, trace, train
+from explorer.core.backprop_lecture import AFTER, NOTES, PRINTED, agrees, compare_with_lecture
 from explorer.core.mlp import MLP
 
 LECTURE_ORDER = (
