@@ -1,10 +1,10 @@
-# Two commands: `make lab` (set up and start) and `make test` (set up and run every test).
+# Two commands: `make dashboard` (set up and start) and `make test` (set up and run every test).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab test lint bench clean
+.PHONY: setup dashboard lab test bench clean
 
 setup: $(STAMP)
 
@@ -13,6 +13,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test,lab]"
 	touch $(STAMP)
+
+dashboard: $(STAMP)
+	$(VENV)/bin/nn-explorer $(ARGS)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter root,$(shell whoami)),--allow-root,)
@@ -23,6 +26,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/bench_live.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
