@@ -90,7 +90,7 @@ class Dashboard:
             self.defaults[slug] = links.snapshot(panel.controls)
             lead = widgets.HTML(f"<p style='font-size:15px;margin:2px 0 6px'>{html.escape(entry.lead)}</p>")
             index = list(self.entries).index(slug)
-            self.tab.children[index].children = (lead, panel.widget)
+            self.tab.children[index].children = (lead, panel.view)
         return self.panels[slug]
 
     def apply_query(self, query: str) -> list[str]:

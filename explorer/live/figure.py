@@ -11,6 +11,7 @@ carries a PNG of the whole figure.
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from pathlib import Path
 
@@ -128,6 +129,23 @@ class LiveFigure:
         self._background = None
         buffer, _, _ = self.render()
         return encode_png(buffer)
+
+    def export(self, fmt: str = "png", scale: float = 2.0) -> bytes:
+        """The whole figure, animated artists included, as PNG (at `scale` x 100 dpi) or SVG bytes."""
+        if fmt not in ("png", "svg"):
+            raise ValueError(f"unknown figure format {fmt!r}; choose png or svg")
+        if not (isinstance(scale, (int, float)) and 0.5 <= scale <= 8):
+            raise ValueError(f"scale must be a number from 0.5 to 8, got {scale!r}")
+        out = io.BytesIO()
+        for artist in self._animated:
+            artist.set_animated(False)
+        try:
+            self.figure.savefig(out, format=fmt, dpi=self.dpi * scale, facecolor="white")
+        finally:
+            for artist in self._animated:
+                artist.set_animated(True)
+            self._background = None
+        return out.getvalue()
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         return with_png(self.widget, self.png())

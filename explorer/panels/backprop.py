@@ -5,7 +5,6 @@ Every number comes from `explorer.core.backprop.trace`; this module only chooses
 
 from __future__ import annotations
 
-import base64
 import html
 
 import ipywidgets as widgets
@@ -16,6 +15,7 @@ from explorer.core.backprop_lecture import AFTER, PRINTED, compare_with_lecture
 from explorer.live import LiveFigure
 from explorer.panels.backprop_state import FIELDS, MAX_UPDATES, BackpropState
 from explorer.panels.base import Panel
+from explorer.panels.export import Export
 from explorer.plots import network_diagram as nd
 from explorer.plots.style import COLORS, FONT, tidy
 
@@ -93,7 +93,7 @@ class BackpropPanel(Panel):
         self.bind("n_updates", n_box, state, "n_updates")
         buttons = {"prev": ("◀ previous", self.prev), "next": ("next ▶", self.next),
                    "apply": ("apply the update", self.apply), "train": ("train N updates", self.train),
-                   "reset": ("reset", self.reset), "export": ("export", self.show_export)}
+                   "reset": ("reset", self.reset), "export": ("show", self.show_export)}
         for name, (text, fn) in buttons.items():
             button = widgets.Button(description=text, layout=widgets.Layout(width="auto"))
             button.on_click(self.guard(lambda _, fn=fn: fn()))
@@ -106,7 +106,6 @@ class BackpropPanel(Panel):
         self.bias_note = widgets.HTML()
         self.milestones = widgets.HTML()
         self.export_text = widgets.Textarea(layout=widgets.Layout(width="100%", height="160px"))
-        self.export_link = widgets.HTML()
         self.compare = widgets.HTML(compare_table())
 
     # ---- figures ------------------------------------------------------------------------------
@@ -250,16 +249,16 @@ class BackpropPanel(Panel):
         return writers[fmt]()
 
     def show_export(self) -> None:
-        """Put the chosen export in the text box and offer it as a download link."""
-        fmt = self.controls["export_format"].value
-        text = self.export(fmt)
-        label, mime, ext = EXPORTS[fmt]
-        self.export_text.value = text
-        data = base64.b64encode(text.encode()).decode("ascii")
-        self.export_link.value = (
-            f"<a download='backprop_trace.{ext}' href='data:{mime};base64,{data}' "
-            f"style='color:#0072B2;text-decoration:underline'>download backprop_trace.{ext} "
-            f"({label})</a>")
+        """Put the chosen export in the text box, to copy into slides (the save row downloads it)."""
+        self.export_text.value = self.export(self.controls["export_format"].value)
+
+    def exports(self) -> list[Export]:
+        """The figure, and the trace as CSV, Markdown and LaTeX tables."""
+        return super().exports() + [
+            Export(f"trace as {label}", f"backprop_trace.{ext}", mime,
+                   lambda _scale, _progress, fmt=fmt: self.export(fmt).encode())
+            for fmt, (label, mime, ext) in EXPORTS.items()
+        ]
 
     # ---- layout -------------------------------------------------------------------------------
 
@@ -280,7 +279,7 @@ class BackpropPanel(Panel):
                          "</span>"),
             self.curve.widget, self.milestones, self.message,
         ], layout=widgets.Layout(width="360px", margin="0 0 0 8px"))
-        export = widgets.VBox([widgets.HBox([c["export_format"], c["export"], self.export_link]),
+        export = widgets.VBox([widgets.HBox([c["export_format"], c["export"]]),
                                self.export_text])
         more = widgets.Accordion(children=[self.compare, export],
                                  titles=("Compare with the lecture", "Export the trace"))

@@ -13,6 +13,7 @@ import traitlets
 
 from explorer.live import LiveFigure
 from explorer.live.figure import with_png
+from explorer.panels.export import Export, ExportBar, figure_exports
 
 log = logging.getLogger("explorer")
 LEVELS = {"info": "#333333", "warning": "#8a5a00", "error": "#b00020"}
@@ -70,6 +71,24 @@ class Panel:
     # Display: the widget in a live frontend, a PNG of the main figure where no frontend runs widgets.
     live: LiveFigure
     widget: widgets.Widget
+    _view: widgets.Widget | None = None
+
+    @property
+    def name(self) -> str:
+        """A short name for files: 'perceptron' for PerceptronPanel."""
+        return type(self).__name__.removesuffix("Panel").lower()
+
+    def exports(self) -> list[Export]:
+        """What this panel can save; a panel adds its own by extending this list."""
+        return figure_exports(self.live, self.name)
+
+    @property
+    def view(self) -> widgets.Widget:
+        """The panel with its export row below it: what a notebook or the dashboard shows."""
+        if self._view is None:
+            self.export_bar = ExportBar(self.exports(), self.guard, self.say)
+            self._view = widgets.VBox([self.widget, self.export_bar.widget])
+        return self._view
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        return with_png(self.widget, self.live.png())
+        return with_png(self.view, self.live.png())

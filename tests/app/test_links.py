@@ -6,6 +6,7 @@ import traitlets
 
 from explorer.app import links
 from explorer.app.dashboard import Dashboard, Entry
+from explorer.live import LiveFigure
 from explorer.panels.base import Panel
 
 
@@ -33,7 +34,8 @@ class Toy(Panel):
         self.bind("show", widgets.Checkbox(), self.state, "show")
         self.bind("funcs", widgets.SelectMultiple(options=["sigmoid", "tanh", "relu"]), self.state, "funcs")
         self.controls["go"] = widgets.Button(description="go")
-        self.widget = widgets.VBox([*self.controls.values(), self.message])
+        self.live = LiveFigure(2, 1)
+        self.widget = widgets.VBox([*self.controls.values(), self.live.widget, self.message])
 
 
 @pytest.fixture

@@ -151,3 +151,29 @@ def test_clicks_arrive_in_figure_fractions(live):
 def test_a_bad_pixel_ratio_is_ignored(live):
     live._on_msg(live.widget, {"type": "ready", "dpr": "huge"}, [])
     assert live.scale == 2.0 and live.connected
+
+
+@pytest.mark.parametrize("scale", [1, 3])
+def test_export_png_has_the_chosen_resolution_and_the_animated_artists(live, scale):
+    live.line.set_color("#ff0000")
+    image = decode(live.export("png", scale))
+    assert image.shape[:2] == (300 * scale, 400 * scale)
+    red = np.all(image == [255, 0, 0], axis=2).sum()
+    assert red > 50 * scale  # the animated line is in the file
+
+
+def test_export_svg_is_vector_and_bad_requests_are_refused(live):
+    svg = live.export("svg").decode()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "path" in svg
+    with pytest.raises(ValueError, match="png or svg"):
+        live.export("pdf")
+    with pytest.raises(ValueError, match="scale"):
+        live.export("png", 100)
+
+
+def test_live_frames_still_work_after_an_export(live):
+    connect(live)
+    live.export("svg")
+    live.line.set_ydata(np.zeros(50))
+    live.draw_idle()
+    assert live.sent[-1][0]["full"]  # the background was re-cached after savefig
