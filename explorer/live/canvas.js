@@ -44,10 +44,23 @@ function render({ model, el }) {
     model.send({ type: "click", x: (e.clientX - r.left) / r.width, y: (e.clientY - r.top) / r.height });
   });
 
+  // Ask for whole frames at this screen's pixel density, again whenever it changes (zoom, another screen).
+  let media = null;
+  function ready() {
+    const dpr = window.devicePixelRatio || 1;
+    model.send({ type: "ready", dpr });
+    if (media) media.removeEventListener("change", ready);
+    media = window.matchMedia(`(resolution: ${dpr}dppx)`);
+    media.addEventListener("change", ready);
+  }
+
   size();
   el.appendChild(canvas);
-  model.send({ type: "ready", dpr: window.devicePixelRatio || 1 });
-  return () => canvas.remove();
+  ready();
+  return () => {
+    if (media) media.removeEventListener("change", ready);
+    canvas.remove();
+  };
 }
 
 export default { render };

@@ -1,7 +1,9 @@
-"""A fast lossless PNG encoder for RGB frames: no row filter, deflate with the run-length strategy.
+"""A fast lossless PNG encoder for RGB frames: no row filter, deflate at level 1.
 
-Teaching figures are mostly flat colour, where this is about twice as fast as Pillow's PNG writer at
-compression level 1 for files of about the same size (benchmarks/bench_live.py prints both).
+Skipping the row filters (which Pillow tries per row) makes encoding of teaching figures, mostly flat
+colour, about twice as fast as Pillow's PNG writer at level 1, for files of similar size. The run-length
+strategy is faster still but only finds runs of one byte, so 3-byte colours and heat maps came out 4 to 8
+times larger (measured by benchmarks/bench_live.py); the default strategy is used.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def encode_png(rgb: np.ndarray) -> bytes:
     h, w = rgb.shape[:2]
     rows = np.zeros((h, 1 + 3 * w), np.uint8)  # each row: filter byte 0, then R G B ...
     rows[:, 1:].reshape(h, w, 3)[:] = rgb[..., :3]
-    deflate = zlib.compressobj(1, zlib.DEFLATED, 15, 8, zlib.Z_RLE)
+    deflate = zlib.compressobj(1)
     data = deflate.compress(rows) + deflate.flush()
     header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
     return SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
