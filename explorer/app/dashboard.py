@@ -13,6 +13,7 @@ import ipywidgets as widgets
 import traitlets
 
 from explorer.app import links
+from explorer.live.figure import with_png
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,11 @@ PANELS = [
           "with every number.", "explorer.panels.backprop:BackpropPanel"),
     Entry("graph", "Computational graph", "Forward values left to right, gradients right to left: each a "
           "product of local derivatives.", "explorer.panels.graph:GraphPanel"),
+    Entry("convolution", "Convolution", "A filter theta slides across an image: each output is the sum "
+          "of theta times the pixels under it.", "explorer.panels.convolution:ConvolutionPanel"),
+    Entry("initialization", "Initialization", "The same network from zeros, N(0, 0.1), Xavier, He and a "
+          "too-large start: symmetry, shrinking and saturation.",
+          "explorer.panels.initialization:InitializationPanel"),
 ]
 
 
@@ -147,7 +153,7 @@ class Dashboard:
         )
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return self.widget._repr_mimebundle_(include=include, exclude=exclude)
+        return with_png(self.widget, self.panel(self.slug).live.png())
 
 
 def query_string() -> str:

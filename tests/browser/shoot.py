@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -61,9 +62,12 @@ def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float) -> None:
     raise RuntimeError(f"voila did not listen on port {port} in {timeout} s; its log ends:\n{log}")
 
 
-def serve(notebook_dir: str | Path, timeout: float = 60.0) -> tuple[str, subprocess.Popen]:
+def serve(notebook_dir: str | Path, timeout: float = 60.0,
+          argv: Callable[[int], list[str]] | None = None) -> tuple[str, subprocess.Popen]:
     """Start Voila on `notebook_dir` (127.0.0.1, a free port, idle kernels culled); return its base
-    URL and the process. Jupyter, IPython and matplotlib state goes to a scratch directory."""
+    URL and the process. `argv(port)`, when given, is the command line to run instead (e.g. the
+    product's own server, run in `notebook_dir`). Jupyter, IPython and matplotlib state goes to a
+    scratch directory."""
     notebook_dir = Path(notebook_dir).resolve()
     scratch = Path(tempfile.mkdtemp(prefix="nnx-voila-"))
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
@@ -76,6 +80,8 @@ def serve(notebook_dir: str | Path, timeout: float = 60.0) -> tuple[str, subproc
         f"--port={port}", "--Voila.port_retries=0", "--show_tracebacks=True",
         "--MappingKernelManager.cull_idle_timeout=120", "--MappingKernelManager.cull_interval=30",
     ]
+    if argv is not None:
+        cmd = argv(port)
     log_path = scratch / "voila.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=notebook_dir, env=env, stdout=log,
