@@ -80,7 +80,7 @@ class BackpropPanel(Panel):
     # ---- controls -----------------------------------------------------------------------------
 
     def _controls(self, state: BackpropState) -> None:
-        box = dict(layout=widgets.Layout(width="84px"), style={"description_width": "24px"})
+        box = dict(layout=widgets.Layout(width="78px"), style={"description_width": "21px"})
         for name in FIELDS:
             label = "η" if name == "eta" else name
             self.bind(name, widgets.FloatText(description=label, step=0.01, **box), state, name)
@@ -102,7 +102,7 @@ class BackpropPanel(Panel):
             options=[(label, key) for key, (label, _, _) in EXPORTS.items()], value="csv",
             layout=widgets.Layout(width="120px"))
         self.step_label = widgets.HTML()
-        self.formula = widgets.HTMLMath(layout=widgets.Layout(width="840px", min_height="120px"))
+        self.formula = widgets.HTMLMath(layout=widgets.Layout(width="900px", min_height="120px"))
         self.bias_note = widgets.HTML()
         self.milestones = widgets.HTML()
         self.export_text = widgets.Textarea(layout=widgets.Layout(width="100%", height="160px"))
@@ -111,7 +111,7 @@ class BackpropPanel(Panel):
     # ---- figures ------------------------------------------------------------------------------
 
     def _figures(self) -> None:
-        self.live = LiveFigure(8.4, 4.2)
+        self.live = LiveFigure(9.0, 4.5)
         ax = nd.diagram_axes(self.live.figure)
         names = {"E": r"$E_{\mathrm{total}}$"}
         self.diagram = nd.draw_diagram(ax, POS, EDGES, names, radius=0.28, line=0.2,
@@ -266,7 +266,7 @@ class BackpropPanel(Panel):
         c = self.controls
         grid = widgets.GridBox([c[n] for n in ("i1", "i2", "t1", "t2", "w1", "w2", "w3", "w4", "w5",
                                                "w6", "w7", "w8", "b1", "b2", "eta")],
-                               layout=widgets.Layout(grid_template_columns="repeat(4, 82px)",
+                               layout=widgets.Layout(grid_template_columns="repeat(4, 78px)",
                                                      grid_gap="2px 2px"))
         stepper = widgets.HBox([c["prev"], c["next"], c["step"], self.step_label],
                                layout=widgets.Layout(align_items="center"))
@@ -278,7 +278,7 @@ class BackpropPanel(Panel):
             widgets.HTML(f"<span style='font-size:12px;color:#555'>N: 1 to {MAX_UPDATES:,} per press"
                          "</span>"),
             self.curve.widget, self.milestones, self.message,
-        ], layout=widgets.Layout(width="345px", margin="0 0 0 8px"))
+        ], layout=widgets.Layout(width="330px", margin="0 0 0 8px"))
         export = widgets.VBox([widgets.HBox([c["export_format"], c["export"]]),
                                self.export_text])
         more = widgets.Accordion(children=[self.compare, export],

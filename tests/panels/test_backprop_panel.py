@@ -325,7 +325,7 @@ def test_compare_table_lists_every_printed_number_with_the_notes(panel):
 def test_the_figures_render_pixels(panel):
     panel.go(15)
     buffer, _, _ = panel.live.render()
-    assert buffer.shape == (840, 1680, 4)
+    assert buffer.shape == (900, 1800, 4)
     highlighted = (buffer[..., 0] > 200) & (buffer[..., 1] > 130) & (buffer[..., 1] < 180) & (
         buffer[..., 2] < 40)
     assert highlighted.sum() > 1000  # the orange of the current step
