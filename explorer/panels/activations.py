@@ -20,6 +20,7 @@ from explorer.panels.activations_state import (
     ActivationState,
 )
 from explorer.panels.base import Panel
+from explorer.panels.controls import LogSlider, RangeSlider, Slider
 from explorer.plots import activation_plots as ap
 from explorer.plots.style import COLORS, FONT, tidy
 
@@ -30,36 +31,6 @@ FULL_BOX = [0.08, 0.11, 0.49, 0.80]  # g(z) alone, when g'(z) is hidden
 KEY_BOX, HIST_BOX = [0.63, 0.60, 0.35, 0.34], [0.67, 0.11, 0.31, 0.39]
 CURVE_TRAITS = {"functions", "alpha", "A", "S", "z_min", "z_max", "hist_function",
                 "show_derivative"}
-
-
-class _Unclamped:
-    """A slider that hands any value to the state, which validates it and says what is wrong.
-    Float noise is removed: a browser slider snaps to its step in float arithmetic (1.7159
-    arrives as 1.7159000000000004); a value such as 2/3 set from Python is kept as it is."""
-
-    @traitlets.validate("value")
-    def _validate_value(self, proposal):
-        value = proposal["value"]
-        return tuple(map(_tidy, value)) if isinstance(value, tuple) else _tidy(value)
-
-
-def _tidy(value: float) -> float:
-    if not math.isfinite(value):
-        return value
-    short = round(value, 10)
-    return short if abs(short - value) <= 1e-12 * max(1.0, abs(value)) else value
-
-
-class Slider(_Unclamped, widgets.FloatSlider):
-    """FloatSlider without silent clamping."""
-
-
-class LogSlider(_Unclamped, widgets.FloatLogSlider):
-    """FloatLogSlider without silent clamping."""
-
-
-class RangeSlider(_Unclamped, widgets.FloatRangeSlider):
-    """FloatRangeSlider without silent clamping or reordering."""
 
 
 class FunctionPicker(widgets.GridBox):

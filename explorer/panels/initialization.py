@@ -14,8 +14,8 @@ import numpy as np
 
 from explorer.core.datasets import DATASETS
 from explorer.live import LiveFigure
-from explorer.panels.activations import Slider
 from explorer.panels.base import Panel
+from explorer.panels.controls import Slider
 from explorer.panels.initialization_state import (
     DEPTH,
     EPOCHS,
