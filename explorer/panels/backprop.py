@@ -256,7 +256,7 @@ class BackpropPanel(Panel):
         """The figure, and the trace as CSV, Markdown and LaTeX tables."""
         return super().exports() + [
             Export(f"trace as {label}", f"backprop_trace.{ext}", mime,
-                   lambda _scale, _progress, fmt=fmt: self.export(fmt).encode())
+                   lambda _scale, fmt=fmt: self.export(fmt).encode())
             for fmt, (label, mime, ext) in EXPORTS.items()
         ]
 

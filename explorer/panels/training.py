@@ -11,7 +11,6 @@ import functools
 import time
 
 import ipywidgets as widgets
-import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from explorer.core.activations import ACTIVATIONS
@@ -19,8 +18,11 @@ from explorer.core.datasets import DATASETS
 from explorer.core.mlp import INITS
 from explorer.core.optim import METHODS
 from explorer.live import LiveFigure
+from explorer.live.movie import FORMATS, ffmpeg
 from explorer.panels.base import Panel
-from explorer.panels.training_parts import describe
+from explorer.panels.export import Export
+from explorer.panels.training_movie import plan, record
+from explorer.panels.training_parts import run_lines, show_frame, show_view_settings
 from explorer.panels.training_state import OUTPUTS, SEED_MAX, UNITS, TrainingState
 from explorer.plots.training_view import HEIGHT, WIDTH, TrainingView
 
@@ -218,16 +220,7 @@ class TrainingPanel(Panel):
     def draw(self, diagram: bool = True) -> None:
         """Show the current network, curves and readouts (the diagram too, unless told not to), and
         ask for a frame."""
-        s, v = self.state, self.plots
-        v.show_grid(s.evaluate_grid(v.grid), float(s.net.g.f(np.zeros(1))[0]), maps=diagram)
-        if diagram:
-            v.show_weights(s.net.W)
-        v.show_curve(s.curve, s.show_test and s.trainer.has_test)
-        v.show_banner("diverged" if s.diverged else "")
-        if diagram:
-            same = ", ".join(map(str, s.identical_layers()))
-            note = f"all units alike in layer{'s' * (',' in same)} {same}\n(the symmetry problem)"
-            v.show_note(note if same else "")
+        show_frame(self.plots, self.state, diagram)
         if diagram:  # the readout is read by people: a few times a second is enough
             self.readout.value = self._readout()
         self.frames += 1
@@ -260,22 +253,30 @@ class TrainingPanel(Panel):
         self._view_changed()
 
     def _runs_changed(self, change=None) -> None:
-        current = describe(self.state.trainer)
-        runs = [(r.label(current), r.epoch, r.loss) for r in self.state.runs]
-        self.plots.show_runs(runs, f"{current['lr']}, {current['method']}")
+        self.plots.show_runs(*run_lines(self.state))
         self.plots.new_limits(self.state.log_loss)
         self.draw()
 
     def _view_changed(self, change=None) -> None:
-        s = self.state
-        if self.controls["unit"].value != s.unit:
-            self.controls["unit"].value = s.unit
-        l, _, j = s.unit.partition(".")
-        unit = None if s.unit == "output" else (int(l), int(j) - 1)
-        self.plots.show_unit_choice(unit, s.activation)
-        self.plots.show_test(s.show_test and s.trainer.has_test)
-        self.plots.new_limits(s.log_loss)
+        if self.controls["unit"].value != self.state.unit:
+            self.controls["unit"].value = self.state.unit
+        show_view_settings(self.plots, self.state)
         self.draw()
+
+    # ---- export: the figure, and the run as an animation --------------------------------------
+    def exports(self) -> list[Export]:
+        """The figure (PNG, SVG), and this run replayed as a GIF (and an MP4 where ffmpeg exists)."""
+        movies = {"gif": "training run as GIF (1x)", "mp4": "training run as MP4"}
+        return super().exports() + [
+            Export(label, f"training_run.{fmt}", FORMATS[fmt], lambda scale, fmt=fmt: self.movie(fmt, scale))
+            for fmt, label in movies.items() if fmt == "gif" or ffmpeg()
+        ]
+
+    def movie(self, fmt: str, scale: float = 1.0):
+        """This run replayed from its start as an animation (a job yielding progress, returning
+        the file's bytes); says what it covers."""
+        self.say(plan(self.state)[1] + "; the live run goes on undisturbed")
+        return record(self.state, fmt, scale)
 
     # ---- choosing a unit, keeping a run -------------------------------------------------------
     def _unit_chosen(self, change) -> None:

@@ -189,3 +189,33 @@ def combine(notes: list[tuple[str, str]]) -> tuple[str, str] | None:
     level = max((lv for _, lv in notes), key=LEVEL_ORDER.get)
     sentences = [t[0].upper() + t[1:] + ("" if t.endswith(".") else ".") for t, _ in notes]
     return " ".join(sentences), level
+
+
+def show_frame(view, state, diagram: bool = True) -> None:
+    """Show a TrainingState's network, curves and warnings on a TrainingView (the diagram and its
+    note only if `diagram`: they cost the most)."""
+    s, v = state, view
+    v.show_grid(s.evaluate_grid(v.grid), float(s.net.g.f(np.zeros(1))[0]), maps=diagram)
+    if diagram:
+        v.show_weights(s.net.W)
+    v.show_curve(s.curve, s.show_test and s.trainer.has_test)
+    v.show_banner("diverged" if s.diverged else "")
+    if diagram:
+        same = ", ".join(map(str, s.identical_layers()))
+        note = f"all units alike in layer{'s' * (',' in same)} {same}\n(the symmetry problem)"
+        v.show_note(note if same else "")
+
+
+def show_view_settings(view, state) -> None:
+    """The unit shown large, test points on or off, and the loss scale, from the state."""
+    l, _, j = state.unit.partition(".")
+    view.show_unit_choice(None if state.unit == "output" else (int(l), int(j) - 1), state.activation)
+    view.show_test(state.show_test and state.trainer.has_test)
+    view.new_limits(state.log_loss)
+
+
+def run_lines(state) -> tuple[list[tuple[str, np.ndarray, np.ndarray]], str]:
+    """The kept runs as (label, epochs, training loss), and this run's label."""
+    current = describe(state.trainer)
+    runs = [(r.label(current), r.epoch, r.loss) for r in state.runs]
+    return runs, f"{current['lr']}, {current['method']}"

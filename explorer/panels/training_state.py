@@ -156,6 +156,8 @@ class TrainingState(traitlets.HasTraits):
 
     @traitlets.observe("budget", "target_loss")
     def _stop_changed(self, change):
+        if self._quiet:  # the first run's trainer is made with these settings
+            return
         tr = self.trainer
         tr.max_epochs = self.budget or None
         tr.target_loss = self.target_loss or None
@@ -233,12 +235,23 @@ class TrainingState(traitlets.HasTraits):
         net = self._fresh_net() if reinit or self.net is None else self.net
         trainer = self._make_trainer(net)  # may raise: then nothing has changed
         kept = self.keep(auto=True) if keep else None
-        self.net, self.trainer = net, trainer
+        self.net, self.trainer, self.start = net, trainer, net.copy()
         self.curve = Curve()
         self._kept_this = self._symmetry_said = False
         self._sync()
         self.run += 1
         return kept
+
+    def replay(self) -> TrainingState:
+        """A copy of this run at its start, to train again apart from the panel (an animation): the
+        same settings, data, starting weights and kept runs."""
+        names = (*DATA, *NET, *OPTIM, "budget", "target_loss", "unit", "show_test", "log_loss")
+        twin = TrainingState(**{name: getattr(self, name) for name in names})
+        twin.X_train, twin.y_train, twin.X_test, twin.y_test = (
+            self.X_train, self.y_train, self.X_test, self.y_test)
+        twin.net, twin.runs = self.start.copy(), list(self.runs)
+        twin.start, twin.trainer = self.start, twin._make_trainer(twin.net)
+        return twin
 
     def reset(self) -> None:
         """Start again from the same initial weights (a replay), keeping this run's curve."""

@@ -20,9 +20,9 @@ class Plain(Panel):
         self.widget = widgets.VBox([self.live.widget, self.message])
 
     def exports(self):
-        def slow(scale, progress):
+        def slow(scale):
             for k in range(5):
-                progress(k / 4)
+                yield k / 4
             return b"done"
 
         return super().exports() + [Export("slow thing", "slow.bin", "application/octet-stream", slow)]
