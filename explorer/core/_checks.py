@@ -33,11 +33,11 @@ def positive(arg: str, value: Any, *, integer: bool = False, allow_zero: bool = 
 def array2d(arg: str, value: Any, cols: int | None = None, rows: int | None = None) -> np.ndarray:
     """Return `value` as a finite float64 array of shape (rows, cols), else raise."""
     a = np.asarray(value, dtype=np.float64)
-    want = f"({rows if rows is not None else 'm'}, {cols if cols is not None else 'n'})"
     if a.ndim != 2 or (cols is not None and a.shape[1] != cols) or (rows is not None and a.shape[0] != rows):
+        want = f"({rows if rows is not None else 'm'}, {cols if cols is not None else 'n'})"
         raise ValueError(f"{arg} must have shape {want}, got shape {a.shape}")
     if a.shape[0] == 0:
         raise ValueError(f"{arg} must have at least one row (sample), got shape {a.shape}")
-    if not np.all(np.isfinite(a)):
+    if not np.isfinite(a).all():
         raise ValueError(f"{arg} must be finite; it holds NaN or inf")
     return a

@@ -144,6 +144,59 @@ ACTIVATIONS: dict[str, Activation] = {
     ]
 }
 
+# ---- in-place forms for the MLP's preallocated arrays: the same maths, no temporaries ------------
+
+
+def tanh_into(z: Array, out: Array) -> None:
+    """tanh(z) into out. float32: np.tanh. float64: 1 - 2 / (e^2z + 1), about twice as fast as
+    np.tanh here, absolute error below 4e-16 (so the relative error grows as z -> 0: about 1e-6 at
+    |z| = 1e-10); e^2z overflows to inf above z = 355, giving exactly 1 (so call it inside
+    np.errstate(over="ignore"))."""
+    if out.dtype == np.float32:
+        np.tanh(z, out=out)
+        return
+    np.multiply(z, 2.0, out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    np.divide(2.0, out, out=out)
+    np.subtract(1.0, out, out=out)
+
+
+def sigmoid_into(z: Array, out: Array) -> None:
+    """1 / (1 + e^-z) into out, with -z capped where e^-z would overflow (there g is below 1e-38
+    in float32, 1e-307 in float64): no overflow, so no np.errstate needed."""
+    np.negative(z, out=out)
+    np.minimum(out, 88.0 if out.dtype == np.float32 else 709.0, out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    np.divide(1.0, out, out=out)
+
+
+def times_tanh_da(delta: Array, a: Array, tmp: Array) -> None:
+    """delta *= 1 - a^2, tanh's g' from its output a; tmp is scratch of the same shape."""
+    np.multiply(a, a, out=tmp)
+    np.subtract(1.0, tmp, out=tmp)
+    delta *= tmp
+
+
+def times_sigmoid_da(delta: Array, a: Array, tmp: Array) -> None:
+    """delta *= a (1 - a), sigmoid's g' from its output a; tmp is scratch of the same shape."""
+    np.subtract(1.0, a, out=tmp)
+    tmp *= a
+    delta *= tmp
+
+
+INTO: dict[str, Callable[[Array, Array], None]] = {
+    "tanh": tanh_into,
+    "sigmoid": sigmoid_into,
+    "relu": lambda z, out: np.maximum(z, 0.0, out=out),
+    "linear": lambda z, out: np.copyto(out, z),
+}
+TIMES_DA: dict[str, Callable[[Array, Array, Array], None]] = {
+    "tanh": times_tanh_da,
+    "sigmoid": times_sigmoid_da,
+}
+
 _FACTORIES: dict[str, Callable[..., Activation]] = {
     "leaky_relu": leaky_relu,
     "scaled_tanh": scaled_tanh,

@@ -62,7 +62,8 @@ def _bce_dy(y, t) -> Array:
 
 def _bce_from_z(z, t) -> float:
     # -[t log s(z) + (1-t) log(1-s(z))] = max(z, 0) - t z + log(1 + e^-|z|)
-    return float(np.sum(np.maximum(z, 0) - t * z + np.log1p(np.exp(-np.abs(z)))) / _m(z))
+    e = np.log1p(np.exp(-np.abs(z)))
+    return float(np.add.reduce(np.maximum(z, 0) - t * z + e, axis=None) / _m(z))
 
 
 def _bce_dz(z, t) -> Array:

@@ -236,7 +236,7 @@ def test_extreme_weights_stay_finite():
 
 
 def lecture_mlp(ex: Example) -> MLP:
-    net = MLP([2, 2, 2], hidden="sigmoid", output="sigmoid", loss="mse", init="zeros")
+    net = MLP([2, 2, 2], "sigmoid", "sigmoid", "mse", init="zeros", dtype="float64")
     net.W[0] = np.array([[ex.w[0], ex.w[1]], [ex.w[2], ex.w[3]]])
     net.W[1] = np.array([[ex.w[4], ex.w[5]], [ex.w[6], ex.w[7]]])
     net.b[0], net.b[1] = np.array([ex.b1, ex.b1]), np.array([ex.b2, ex.b2])

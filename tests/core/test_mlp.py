@@ -27,7 +27,7 @@ def make_case(sizes, hidden, output, loss, m=5):
     """A seeded net and data X (m, n_0), T (m, n_L); the hidden z stay > 1e-4 from any kink."""
     name, params = hidden
     for seed in range(100):
-        net = MLP(sizes, hidden=name, output=output, loss=loss, seed=seed, **params)
+        net = MLP(sizes, name, output, loss, seed=seed, dtype="float64", **params)
         r = np.random.default_rng(seed)
         X = r.normal(0.0, 1.0, (m, sizes[0]))
         for b in net.b:
@@ -135,7 +135,7 @@ def test_step_hidden_units_pass_no_gradient_to_earlier_layers():
 
 
 def lecture_net() -> MLP:
-    net = MLP([2, 2, 2], hidden="sigmoid", output="sigmoid", loss="mse")
+    net = MLP([2, 2, 2], hidden="sigmoid", output="sigmoid", loss="mse", dtype="float64")
     net.W[0] = np.array([[0.15, 0.20], [0.25, 0.30]])
     net.b[0] = np.array([0.35, 0.35])
     net.W[1] = np.array([[0.40, 0.45], [0.50, 0.55]])

@@ -26,9 +26,9 @@ def record_batches(model: MLP, X) -> list[list[int]]:
     rows = {tuple(x): i for i, x in enumerate(X)}
     batches, original = [], model._step  # the trainer's path: its data were checked once
 
-    def step(Xb, Tb, lr):
+    def step(Xb, Tb, lr, go=None):
         batches.append([rows[tuple(x)] for x in Xb])
-        return original(Xb, Tb, lr)
+        return original(Xb, Tb, lr, go)
 
     model._step = step
     return batches
@@ -221,3 +221,74 @@ def test_absurd_learning_rate_stops_without_a_warning():
     trainer = Trainer(MLP([2, 4, 1], hidden="relu", output="linear", loss="mse"), X, T, 1e100)
     trainer.run_epochs(5)
     assert trainer.stopped.startswith("diverged at epoch 1")
+
+
+# ---- history from the step's own forward pass (full batch) -------------------------------------
+
+
+def eager_history(model: MLP, X, T, X_test, T_test, lr: float, epochs: int) -> dict[str, list]:
+    """Full-batch descent recorded the plain way: evaluate, then update, every epoch."""
+    h = {k: [] for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
+    for e in range(epochs + 1):
+        for name, (Xs, Ts) in (("train", (X, T)), ("test", (X_test, T_test))):
+            h[f"{name}_loss"].append(model.loss(Xs, Ts))
+            h[f"{name}_acc"].append(np.mean(model.classify(Xs) == model.labels_of(Ts)))
+        if e < epochs:
+            model.step(X, T, lr)
+    return h
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("read_every_step", [False, True])
+def test_full_batch_history_equals_evaluating_every_epoch(dtype, read_every_step):
+    X, T = blobs()
+    X_test, T_test = blobs(12, seed=1)
+    trainer = Trainer(net(dtype=dtype), X, T, 0.5, X_test=X_test, T_test=T_test)
+    for _ in range(6):
+        trainer.step(1)
+        if read_every_step:
+            assert len(trainer.history["epoch"]) == trainer.epoch + 1
+    model = net(dtype=dtype)
+    expected = eager_history(model, X, T, X_test, T_test, 0.5, 6)
+    assert trainer.history["epoch"] == list(range(7))
+    for key, values in expected.items():
+        assert trainer.history[key] == values, key  # exactly: the same arithmetic
+    for p, q in zip(model.parameters(), trainer.net.parameters()):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_reading_the_history_does_not_change_the_run():
+    X, T = blobs()
+    quiet, watched = Trainer(net(), X, T, 0.5), Trainer(net(), X, T, 0.5)
+    for _ in range(20):
+        quiet.step(3)
+        watched.step(1)
+        watched.history, watched.stopped  # noqa: B018
+        watched.step(2)
+    assert quiet.history == watched.history
+    for p, q in zip(quiet.net.parameters(), watched.net.parameters()):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_target_loss_stops_before_the_next_update_in_full_batch():
+    X, T = blobs()
+    trainer = Trainer(net(), X, T, 0.5, target_loss=0.2)
+    made = trainer.step(10_000)
+    assert made == trainer.updates == trainer.epoch
+    model = net()
+    for _ in range(made):
+        model.step(X, T, 0.5)
+    assert model.loss(X, T) <= 0.2 < trainer.history["train_loss"][-2]
+    for p, q in zip(model.parameters(), trainer.net.parameters()):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_stopped_can_be_cleared_and_set():
+    X, T = blobs()
+    trainer = Trainer(net(), X, T, 0.1, max_epochs=3)
+    trainer.run_epochs(3)
+    assert trainer.stopped == "finished the budget of 3 epochs"
+    trainer.max_epochs, trainer.stopped = None, None
+    assert trainer.step(2) == 2 and trainer.stopped is None
+    trainer.stopped = "paused by hand"
+    assert trainer.step(1) == 0 and trainer.stopped == "paused by hand"
