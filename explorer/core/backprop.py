@@ -151,7 +151,7 @@ def _p(v: float) -> str:
 
 def train(example: Example, n: int, hidden_uses_new_w: bool = False) -> list[float]:
     """E_total after each of n updates (list of n floats)."""
-    return _descend(example, n, hidden_uses_new_w)[1]
+    return descend(example, n, hidden_uses_new_w)[1]
 
 
 def advance(example: Example, n: int, hidden_uses_new_w: bool = False) -> Example:
@@ -160,11 +160,12 @@ def advance(example: Example, n: int, hidden_uses_new_w: bool = False) -> Exampl
     hidden_uses_new_w=True computes the hidden-layer gradients with the already-updated w5..w8
     (not the lecture's rule); it reproduces the tutorial's printed errors after training.
     """
-    return _descend(example, n, hidden_uses_new_w)[0]
+    return descend(example, n, hidden_uses_new_w)[0]
 
 
-def _descend(ex: Example, n: int, new_w: bool) -> tuple[Example, list[float]]:
-    """n updates in plain float64 scalars (numpy on 2 x 2 arrays is ~15x slower here)."""
+def descend(ex: Example, n: int, new_w: bool = False) -> tuple[Example, list[float]]:
+    """The Example after n updates and E_total after each (advance and train in one pass), in
+    plain float64 scalars (numpy on 2 x 2 arrays is ~15x slower here)."""
     n = positive("n", n, integer=True, allow_zero=True)
     w, b1, b2, errors = ex.w, ex.b1, ex.b2, []
     h1, h2, y1, y2 = _forward_pass(ex, w, b1, b2)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 
 import ipywidgets as widgets
+import traitlets
 from matplotlib.ticker import MaxNLocator
 
 from explorer.core.backprop import Example, Trace, trace
@@ -219,7 +220,7 @@ class BackpropPanel(Panel):
         before = self.state.trace.value("E_total")
         try:
             self.state.apply()
-        except ValueError as e:  # e.g. a learning rate so large that a weight overflows
+        except (ValueError, traitlets.TraitError) as e:  # a weight overflows, the curve is full
             self.say(f"The update was not applied: {e}", "error")
             return
         self.say(f"One update applied: E_total {full(before)} → {full(self.state.history[-1])}.")

@@ -6,15 +6,17 @@ traitlets.TraitError in words and changes nothing); the trace is recomputed by t
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import traitlets
 
-from explorer.core.backprop import Example, Trace, advance, trace, train
+from explorer.core.backprop import Example, Trace, descend, trace
 
 WEIGHTS = tuple(f"w{n}" for n in range(1, 9))
 FIELDS = ("i1", "i2", "t1", "t2", *WEIGHTS, "b1", "b2", "eta")
 MAX_UPDATES = 100_000  # "train N updates" refuses more: 100,000 take about a second in the kernel
+MAX_HISTORY = 1_000_000  # updates one error curve holds (32 MB of floats); then reset
 
 
 def _example(ex: Example, **changes) -> Example:
@@ -26,6 +28,19 @@ def _example(ex: Example, **changes) -> Example:
         return replace(ex, w=tuple(w), **changes)
     except ValueError as e:
         raise traitlets.TraitError(f"{e}; nothing was changed") from None
+
+
+def _traceable(ex: Example, what: str) -> None:
+    """Refuse (TraitError in words) an example whose traced update holds a non-finite number."""
+    try:
+        steps = trace(ex).steps
+    except ValueError as e:  # the updated weights are not finite numbers
+        raise traitlets.TraitError(f"with {what} the update overflows ({e}); nothing was "
+                                   "changed") from None
+    bad = next((s for s in steps if not math.isfinite(s.value)), None)
+    if bad is not None:
+        raise traitlets.TraitError(f"with {what} the update overflows ({bad.name} = {bad.value}); "
+                                   "nothing was changed")
 
 
 class BackpropState(traitlets.HasTraits):
@@ -60,6 +75,7 @@ class BackpropState(traitlets.HasTraits):
     def _valid(self, proposal):
         name = proposal["trait"].name
         ex = _example(self._fields(), **{name: proposal["value"]})
+        _traceable(ex, f"{name} = {proposal['value']!r}")
         return ex.w[WEIGHTS.index(name)] if name in WEIGHTS else getattr(ex, name)
 
     @traitlets.validate("step")
@@ -114,15 +130,25 @@ class BackpropState(traitlets.HasTraits):
             self._loading = False
         self._derive(history)
 
+    def _room(self, n: int) -> None:
+        """Refuse (TraitError in words) n more updates when the curve would pass MAX_HISTORY."""
+        done = len(self.history) - 1
+        if done + n > MAX_HISTORY:
+            raise traitlets.TraitError(
+                f"the error curve holds at most {MAX_HISTORY:,} updates and has {done:,}; "
+                f"{n:,} more would pass that: press reset (or edit a number) to start a new curve")
+
     def apply(self) -> None:
         """Apply the traced update: the weights (and biases, if asked) take their new values."""
+        self._room(1)
         self.load(self.trace.updated(), [*self.history, self.trace.value("E_total+")])
 
     def train(self, n: int) -> None:
         """Apply n updates more (1..MAX_UPDATES); the history grows by n errors."""
         self.n_updates = n  # validates n
-        ex = self.example
-        self.load(advance(ex, n), [*self.history, *train(ex, n)])
+        self._room(n)
+        ex, errors = descend(self.example, n)
+        self.load(ex, [*self.history, *errors])
 
     def reset(self) -> None:
         """Back to the lecture's example, its first step, and an empty history."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import html
 import logging
+import math
 from collections.abc import Callable
 
 import ipywidgets as widgets
@@ -17,6 +18,21 @@ from explorer.panels.export import Export, ExportBar, figure_exports
 
 log = logging.getLogger("explorer")
 LEVELS = {"info": "#333333", "warning": "#8a5a00", "error": "#b00020"}
+
+
+def show(control: widgets.ValueWidget, value) -> None:
+    """control.value = value, first stretching a slider's min/max (to whole numbers) to hold it: a
+    slider would clamp it, and a visitor can move a slider's own min and max over the websocket."""
+    lo, hi = getattr(control, "min", None), getattr(control, "max", None)
+    if isinstance(value, (int, float)) and lo is not None and hi is not None and math.isfinite(value):
+        x = value
+        if isinstance(control, widgets.FloatLogSlider):
+            x = math.log(value, control.base) if value > 0 else lo
+        if x > hi:
+            control.max = math.ceil(x)
+        if x < lo:
+            control.min = math.floor(x)
+    control.value = value
 
 
 class Panel:
@@ -53,7 +69,7 @@ class Panel:
     def bind(self, name: str, control: widgets.ValueWidget, state: traitlets.HasTraits, trait: str):
         """Link control.value <-> state.<trait>; a rejected value is explained and the control restored."""
         self.controls[name] = control
-        control.value = getattr(state, trait)
+        show(control, getattr(state, trait))
 
         def to_state(change):
             if change["new"] == getattr(state, trait):
@@ -62,10 +78,10 @@ class Panel:
                 setattr(state, trait, change["new"])
             finally:
                 if control.value != getattr(state, trait):
-                    control.value = getattr(state, trait)
+                    show(control, getattr(state, trait))
 
         control.observe(self.guard(to_state), "value")
-        state.observe(lambda change: setattr(control, "value", change["new"]), trait)
+        state.observe(lambda change: show(control, change["new"]), trait)
         return control
 
     # Display: the widget in a live frontend, a PNG of the main figure where no frontend runs widgets.
@@ -77,6 +93,11 @@ class Panel:
     def name(self) -> str:
         """A short name for files: 'perceptron' for PerceptronPanel."""
         return type(self).__name__.removesuffix("Panel").lower()
+
+    def figures(self) -> list[LiveFigure]:
+        """The panel's live figures, its main one first."""
+        others = [v for v in vars(self).values() if isinstance(v, LiveFigure) and v is not self.live]
+        return [self.live, *others]
 
     def exports(self) -> list[Export]:
         """What this panel can save; a panel adds its own by extending this list."""

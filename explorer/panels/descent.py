@@ -14,6 +14,7 @@ from matplotlib.ticker import MaxNLocator
 from explorer.core import linear as L
 from explorer.live import LiveFigure
 from explorer.panels.base import Panel
+from explorer.panels.controls import LogSlider, Slider
 from explorer.panels.descent_state import MAX_N, MAX_OFFSET, MAX_STEPS, NAMES, DescentState
 from explorer.plots import surface as S
 from explorer.plots.style import COLORS, FONT, tidy
@@ -58,7 +59,9 @@ class DescentPanel(Panel):
     def _make_controls(self) -> None:
         s, small = self.state, {"description_width": "initial"}
         box = functools.partial(widgets.Layout, width="auto")
-        lr = widgets.FloatLogSlider(base=10, min=-4, max=0.5, step=0.05, description="η (lr)",
+        # unclamped: the state allows any η > 0 and says what it does; a clamping slider would
+        # silently pull a larger η (set from Python or a visitor) back to its own end
+        lr = LogSlider(base=10, min=-4, max=0.5, step=0.05, description="η (lr)",
                                     readout_format=".3g", style=small,
                                     layout=widgets.Layout(width="300px"))
         self.bind("lr", lr, s, "lr")
@@ -68,7 +71,7 @@ class DescentPanel(Panel):
             self.bind(name, text, s, name)
         self.bind("n", widgets.IntSlider(min=1, max=MAX_N, description="points", style=small,
                                          layout=widgets.Layout(width="230px")), s, "n")
-        self.bind("noise", widgets.FloatSlider(min=0, max=1, step=0.05, description="noise",
+        self.bind("noise", Slider(min=0, max=1, step=0.05, description="noise",
                                                style=small, layout=widgets.Layout(width="210px")),
                   s, "noise")
         self.bind("seed", widgets.IntText(description="seed", style=small,

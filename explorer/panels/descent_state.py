@@ -13,6 +13,8 @@ from explorer.core import linear as L
 
 MAX_N = 50  # data points (the stochastic path replays up to MAX_N * MAX_STEPS updates)
 MAX_STEPS = 200  # steps (passes over the data) one run may take
+SEED_MAX = 2**31 - 1  # as the training panel's seeds: a visitor's 1000-digit seed is refused
+MAX_NOISE = 10.0
 MAX_OFFSET = 25.0  # the start stays within this distance (per weight) of the solution
 CRAWL = 0.1  # eta below CRAWL * eta_osc "crawls"
 NAMES = {"batch": "batch", "stochastic": "stochastic", "minibatch": "mini-batch"}
@@ -127,11 +129,12 @@ class DescentState(traitlets.HasTraits):
     @traitlets.validate("noise")
     def _noise(self, p):
         v = p["value"]
-        return _check("noise", v, math.isfinite(v) and 0 <= v <= 10, "a number from 0 to 10")
+        return _check("noise", v, math.isfinite(v) and 0 <= v <= MAX_NOISE,
+                      f"a number from 0 to {MAX_NOISE:g}")
 
     @traitlets.validate("seed")
     def _seed(self, p):
-        return _check("seed", p["value"], p["value"] >= 0, "an integer >= 0")
+        return _check("seed", p["value"], 0 <= p["value"] <= SEED_MAX, f"0 to {SEED_MAX}")
 
     @traitlets.validate("lr")
     def _lr(self, p):

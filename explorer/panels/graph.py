@@ -7,6 +7,7 @@ Every number comes from `explorer.core.graph.build`; this module only chooses wh
 from __future__ import annotations
 
 import html
+import math
 
 import ipywidgets as widgets
 import numpy as np
@@ -107,7 +108,14 @@ class GraphState(traitlets.HasTraits):
         name, value = proposal["trait"].name, proposal["value"]
         if name == "target":
             checked(target=value)  # a target is checked even while the loss is off
-        self._build(**{name: value})
+        g = self._build(**{name: value})
+        bad = next((n for n in g.nodes if not (math.isfinite(n.value) and math.isfinite(n.grad))),
+                   None)
+        if bad is not None:
+            raise traitlets.TraitError(
+                f"with {name} = {value!r} the numbers overflow: {bad.name} = {bad.value:.4g}, its "
+                f"gradient {bad.grad:.4g}; keep the products below about 1e308. Nothing was "
+                "changed")
         return value if name in ("sigmoid", "loss") else float(value)
 
     @traitlets.validate("step")

@@ -4,7 +4,6 @@ the perceptron rule one example at a time, its failure on XOR, and the two-layer
 from __future__ import annotations
 
 import functools
-import math
 
 import ipywidgets as widgets
 import numpy as np
@@ -58,7 +57,6 @@ class PerceptronPanel(Panel):
             slider = widgets.FloatSlider(min=-3, max=3, step=0.01, description=name,
                                          readout_format=".2f", style=small,
                                          layout=widgets.Layout(width="250px"))
-            s.observe(functools.partial(_widen, slider), name)  # before bind: see _widen
             self.bind(name, slider, s, name)
         text = widgets.Text(description="w =", placeholder="w1, w2, b", continuous_update=False,
                             style=small, layout=widgets.Layout(width="220px"))
@@ -361,13 +359,3 @@ def _network_regions(net: P.XorNetwork, box, encoding: str) -> list[np.ndarray]:
     y = P.predict(h, net.w_out, net.b_out, encoding)
     return [pp.pattern_region(net.W_hidden, net.b_hidden, signs, box)
             for signs, yi in zip(patterns, y) if yi > 0]
-
-
-def _widen(slider: widgets.FloatSlider, change) -> None:
-    """Stretch a slider's range to show an allowed value beyond it (a slider would clamp it)."""
-    value = change["new"]
-    if value > slider.max:
-        slider.max = math.ceil(value)
-    if value < slider.min:
-        slider.min = math.floor(value)
-

@@ -85,7 +85,8 @@ def exit_point(path: np.ndarray, xlim, ylim) -> tuple[int, np.ndarray, np.ndarra
     """Where the path last leaves the view: (index of the last row inside, the point on the edge,
     the unit direction), or None if it ends inside."""
     p = _finite(path)
-    ins = np.array([inside(xlim, ylim, q) for q in p])
+    ins = ((xlim[0] <= p[:, 0]) & (p[:, 0] <= xlim[1])
+           & (ylim[0] <= p[:, 1]) & (p[:, 1] <= ylim[1]))  # inside() for every row at once
     if len(p) < 2 or ins[-1] or not ins.any():
         return None
     j = int(np.flatnonzero(ins)[-1])
