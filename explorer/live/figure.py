@@ -21,12 +21,28 @@ import traitlets
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 
 from explorer.live.png import encode_png
 
 FRAME_INTERVAL = 1 / 60  # seconds: the most frames per second a burst of changes produces
 MAX_SCALE = 3.0
 TILE = 64  # pixels: the unit in which changed regions are found and sent
+EXTENT_PAD = 4  # CSS pixels around what an artist says it covers (antialiasing, joins, caps)
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _widest_line(artist: Artist) -> float:
+    """The widest line (or marker edge) an artist draws, in points."""
+    widths = [artist.get_linewidth()] if hasattr(artist, "get_linewidth") else [0.0]
+    if hasattr(artist, "get_markersize"):
+        widths.append(artist.get_markersize())
+    return float(np.max(np.atleast_1d(widths[0]), initial=0.0)) + (widths[1] if len(widths) > 1 else 0.0)
 
 
 def with_png(widget, png: bytes) -> dict:
@@ -58,7 +74,8 @@ class LiveFigure:
         self.frames = 0  # frames sent to the browser
         self.connected = False  # a browser view has said it is ready
         self._animated: list[Artist] = []
-        self._background = None
+        self._background = None  # the figure without its animated artists, as an RGBA array
+        self._extents: dict[Artist, tuple | None] = {}  # where each animated artist last drew
         self._signature = None
         self._dirty = False
         self._handle = None
@@ -80,6 +97,12 @@ class LiveFigure:
         """Re-cache the background on the next frame (call after changing a static artist)."""
         self._background = None
         self.draw_idle()
+
+    def rest(self) -> None:
+        """Free the pixel caches (background, last frame sent) while nobody looks at the figure, as
+        in a hidden tab; its next frame is drawn and sent whole."""
+        self._background = self._previous = None
+        self._extents = {}
 
     def draw_idle(self) -> None:
         """Ask for a frame of the current state; a burst of requests gives one frame of the latest."""
@@ -112,17 +135,73 @@ class LiveFigure:
         full = self._background is None or self._signature != self._current_signature()
         if full:
             canvas.draw()  # skips animated artists
-            self._background = canvas.copy_from_bbox(self.figure.bbox)
+            self._background = np.asarray(canvas.buffer_rgba()).copy()
             self._signature = self._current_signature()
+        renderer = canvas.get_renderer()
+        buffer = np.asarray(canvas.buffer_rgba())
+        changed = [a for a in self._animated if full or a.stale]  # drawing clears `stale`
+        extents = {**self._extents, **{a: self._extent(a, renderer) for a in changed}}
+        redraw = self._animated if full else self._to_redraw(changed, extents)
+        if full:
+            pass  # the buffer holds the background just drawn
+        elif len(redraw) == len(self._animated):
+            buffer[...] = self._background
         else:
-            canvas.restore_region(self._background)
-        for artist in self._animated:
+            for box in {extents[a] for a in redraw} | {self._extents.get(a) for a in redraw}:
+                if box is not None:
+                    x0, y0, x1, y1 = box
+                    buffer[y0:y1, x0:x1] = self._background[y0:y1, x0:x1]
+        for artist in redraw:
             if artist.get_visible() and artist.figure is not None:
                 self.figure.draw_artist(artist)
-        buffer = np.asarray(canvas.buffer_rgba())
+        self._extents = extents
         H, W = buffer.shape[:2]
         rects = [(0, 0, W, H)] if full or self._previous is None else self._changed_tiles(buffer)
         return buffer, rects, full
+
+    def _to_redraw(self, changed: list[Artist], extents: dict) -> list[Artist]:
+        """The animated artists to redraw, in drawing order: those changed since the last frame, and
+        every one that overlaps where they were or are (its pixels there are wiped). An unchanged
+        artist draws where it drew last time (limits and sizes are in the signature)."""
+        boxes = [b for a in changed for b in (extents[a], self._extents.get(a)) if b is not None]
+        changed = set(changed)
+        grown = True
+        while grown:
+            grown = False
+            for a in self._animated:
+                if a not in changed and extents[a] is not None and any(
+                    _overlap(extents[a], b) for b in boxes
+                ):
+                    changed.add(a)
+                    boxes.append(extents[a])
+                    grown = True
+        return [a for a in self._animated if a in changed]
+
+    def _extent(self, artist: Artist, renderer) -> tuple[int, int, int, int] | None:
+        """Where `artist` draws, as buffer rows and columns (x0, y0, x1, y1; origin top left) with
+        a margin for line widths, markers and text boxes; None if it draws nothing."""
+        if not artist.get_visible() or artist.figure is None:
+            return None
+        H, W = renderer.height, renderer.width
+        try:
+            if isinstance(artist, Patch):  # its path's control points bound it: cheaper than curves
+                box = Bbox.null()
+                box.update_from_data_xy(artist.get_transform().transform(artist.get_path().vertices))
+            else:
+                box = artist.get_window_extent(renderer)
+            if artist.get_clip_on() and artist.get_clip_box() is not None:
+                box = Bbox.intersection(box, artist.get_clip_box()) or Bbox([[0, 0], [0, 0]])
+        except Exception:  # an artist that cannot say where it draws: assume everywhere
+            return 0, 0, W, H
+        pad = EXTENT_PAD * self.scale + _widest_line(artist) * self.figure.dpi / 72
+        if isinstance(artist, Text) and artist.get_bbox_patch() is not None:
+            pad += artist.get_fontsize() * self.figure.dpi / 72
+        x0, y0, x1, y1 = box.extents
+        if not np.all(np.isfinite(box.extents)):
+            return 0, 0, W, H
+        x0, x1 = int(max(0, np.floor(x0 - pad))), int(min(W, np.ceil(x1 + pad)))
+        top, bottom = int(max(0, np.floor(H - y1 - pad))), int(min(H, np.ceil(H - y0 + pad)))
+        return (x0, top, x1, bottom) if x1 > x0 and bottom > top else None
 
     def png(self) -> bytes:
         """The whole figure as PNG bytes, drawn fresh."""
@@ -152,12 +231,13 @@ class LiveFigure:
 
     def _send(self, buffer: np.ndarray, rects: list, full: bool) -> None:
         H, W = buffer.shape[:2]
+        whole = full or self._previous is None  # the canvas takes this frame's size
         self._previous = buffer.view(np.uint32)[..., 0].copy()
         if not rects:
             return
         self._seq += 1
         pngs = [encode_png(buffer[y : y + h, x : x + w]) for x, y, w, h in rects]
-        header = {"type": "frame", "rects": [r[:2] for r in rects], "full": full, "W": W, "H": H,
+        header = {"type": "frame", "rects": [r[:2] for r in rects], "full": whole, "W": W, "H": H,
                   "seq": self._seq}
         self.widget.send(header, buffers=pngs)
         self.frames += 1
@@ -194,7 +274,7 @@ class LiveFigure:
         if content.get("type") == "ready":
             self._set_scale(content.get("dpr", 1))
             self.connected = True
-            self._background = None  # a new view needs a whole frame
+            self._previous = None  # a new view needs a whole frame (the cached background serves)
             self._dirty = True
             self.flush()
         elif content.get("type") == "click" and self.on_click is not None:

@@ -177,3 +177,30 @@ def test_live_frames_still_work_after_an_export(live):
     live.line.set_ydata(np.zeros(50))
     live.draw_idle()
     assert live.sent[-1][0]["full"]  # the background was re-cached after savefig
+
+
+def counting_draws(lf) -> list:
+    """Count the figure's full (background) draws from now on."""
+    draws, draw = [], lf.figure.canvas.draw
+    lf.figure.canvas.draw = lambda: (draws.append(1), draw())
+    return draws
+
+
+def test_a_new_view_gets_a_whole_frame_from_the_cached_background(live):
+    connect(live)
+    draws = counting_draws(live)
+    connect(live)  # a second view (page reload, the same panel shown twice)
+    header, buffers = live.sent[-1]
+    assert header["full"] and decode(buffers[0]).shape == (300, 400, 3)
+    assert draws == []  # same pixel ratio: the background drawn before serves
+
+
+def test_a_resting_figure_frees_its_pixels_and_sends_its_next_frame_whole(live):
+    connect(live)
+    live.rest()
+    assert live._background is None and live._previous is None
+    live.line.set_ydata(np.full(50, 1.5))
+    live.draw_idle()
+    header, buffers = live.sent[-1]
+    assert header["full"] and decode(buffers[0]).shape == (300, 400, 3)
+    assert np.array_equal(decode(buffers[0]), live.render()[0][..., :3])
