@@ -7,6 +7,11 @@ import os
 from pathlib import Path
 
 NOTEBOOK = Path(__file__).with_name("dashboard.ipynb")
+# The page's front end loads only what the dashboard uses (not every JupyterLab extension installed).
+EXTENSIONS = ["@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8", "anywidget"]
+# Seconds after a visitor takes a preheated kernel before its replacement starts: starting a kernel
+# takes a core for seconds, which would otherwise slow that visitor's first view.
+REFILL_DELAY = 5
 
 
 def voila_args(port: int, host: str, browser: bool, pool: int, cull_after: int) -> list[str]:
@@ -21,9 +26,11 @@ def voila_args(port: int, host: str, browser: bool, pool: int, cull_after: int) 
         "--MappingKernelManager.cull_interval=30",
         "--MappingKernelManager.cull_connected=True",
         "--VoilaConfiguration.file_allowlist=[]",
+        f"--VoilaConfiguration.extension_allowlist={EXTENSIONS!r}",
     ]
     if pool > 0:
-        args += ["--preheat_kernel=True", f"--pool_size={pool}"]
+        args += ["--preheat_kernel=True", f"--pool_size={pool}",
+                 f"--VoilaKernelManager.fill_delay={REFILL_DELAY}"]
     if not browser:
         args.append("--no-browser")
     return args

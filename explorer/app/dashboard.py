@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import importlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,7 +77,7 @@ class Dashboard:
             children=[widgets.VBox() for _ in self.entries],
             titles=[e.title for e in self.entries.values()],
         )
-        self.tab.observe(lambda change: self.panel(self.slug), "selected_index")
+        self.tab.observe(self._switched, "selected_index")
         title = widgets.HTML("<h2 style='margin:4px 0'>nn-explorer: how neural networks learn</h2>")
         self.widget = widgets.VBox([title, self.notice, self.tab, widgets.HBox([share]), self.linkbox])
         self.widget.add_class("nnx-dashboard")
@@ -98,6 +99,28 @@ class Dashboard:
             index = list(self.entries).index(slug)
             self.tab.children[index].children = (lead, panel.view)
         return self.panels[slug]
+
+    def _switched(self, change) -> None:
+        """Build the panel of the tab just opened; free the pixel caches of the one left (memory)."""
+        left = list(self.entries)[change["old"]] if change["old"] is not None else None
+        if left in self.panels:
+            for live in self.panels[left].figures():
+                live.rest()
+        self.panel(self.slug)
+
+    def warm(self) -> None:
+        """Import every panel's module and draw the open panel's figures once at 1x and 2x (fonts,
+        text and tick caches), so a visitor's first frame and first tabs come sooner; Voila's
+        preheated kernels run this while they wait for a visitor."""
+        for entry in self.entries.values():
+            if isinstance(entry.target, str):
+                importlib.import_module(entry.target.split(":")[0])
+        for live in self.panel(self.slug).figures():
+            dpi = live.figure.dpi
+            for scale in (1, 2):
+                live.figure.set_dpi(live.dpi * scale)
+                live.render()
+            live.figure.set_dpi(dpi)
 
     def apply_query(self, query: str) -> list[str]:
         """Open the view `query` names; report each unknown key or bad value in words, ignore it."""
@@ -156,10 +179,18 @@ class Dashboard:
         return with_png(self.widget, self.panel(self.slug).live.png())
 
 
+def preheated() -> bool:
+    """Whether this kernel was started ahead of a visitor (Voila's preheated pool): only there is
+    there time to spare for `Dashboard.warm`."""
+    return os.environ.get("VOILA_PREHEAT") == "True"
+
+
 def query_string() -> str:
-    """The page's query string when served by Voila (waiting for the request in a preheated kernel)."""
-    try:
-        from voila.utils import get_query_string
-    except ImportError:
-        return ""
+    """The page's query string when served by Voila, else "". A kernel Voila starts for a request has
+    it in its environment; a preheated one waits for the request (importing voila takes seconds, so
+    only a preheated kernel, which has them to spare, does)."""
+    if not preheated():
+        return os.environ.get("QUERY_STRING", "")
+    from voila.utils import get_query_string
+
     return get_query_string() or ""
