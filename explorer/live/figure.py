@@ -45,6 +45,11 @@ def _widest_line(artist: Artist) -> float:
     return float(np.max(np.atleast_1d(widths[0]), initial=0.0)) + (widths[1] if len(widths) > 1 else 0.0)
 
 
+def _scale_only(before: tuple | None, after: tuple) -> bool:
+    """Whether two figure signatures differ in their dpi (second entry) alone."""
+    return before is not None and before[1] != after[1] and before[:1] + before[2:] == after[:1] + after[2:]
+
+
 def with_png(widget, png: bytes) -> dict:
     """The display bundle of `widget` plus a PNG, shown where no frontend runs widgets."""
     bundle = widget._repr_mimebundle_() or {}
@@ -75,6 +80,7 @@ class LiveFigure:
         self.connected = False  # a browser view has said it is ready
         self._animated: list[Artist] = []
         self._background = None  # the figure without its animated artists, as an RGBA array
+        self._spare = None  # (signature, background) at the scale used before the last change of scale
         self._extents: dict[Artist, tuple | None] = {}  # where each animated artist last drew
         self._signature = None
         self._dirty = False
@@ -95,14 +101,18 @@ class LiveFigure:
 
     def invalidate(self) -> None:
         """Re-cache the background on the next frame (call after changing a static artist)."""
-        self._background = None
+        self._forget()
         self.draw_idle()
+
+    def _forget(self) -> None:
+        """Drop the cached backgrounds: the next frame draws the figure from scratch."""
+        self._background = self._spare = None
 
     def rest(self) -> None:
         """Free the pixel caches (background, last frame sent) while nobody looks at the figure, as
         in a hidden tab; its next frame is drawn and sent whole."""
-        self._background = self._previous = None
-        self._extents = {}
+        self._forget()
+        self._previous, self._extents = None, {}
 
     def draw_idle(self) -> None:
         """Ask for a frame of the current state; a burst of requests gives one frame of the latest."""
@@ -132,18 +142,17 @@ class LiveFigure:
         """Draw the current state; return the RGBA buffer, the rectangles (x, y, w, h; origin top left)
         that differ from the last frame sent, and whether the whole figure was redrawn."""
         canvas = self.figure.canvas
-        full = self._background is None or self._signature != self._current_signature()
+        signature = self._current_signature()
+        full = self._background is None or self._signature != signature
         if full:
-            canvas.draw()  # skips animated artists
-            self._background = np.asarray(canvas.buffer_rgba()).copy()
-            self._signature = self._current_signature()
+            self._draw_background(signature)
         renderer = canvas.get_renderer()
         buffer = np.asarray(canvas.buffer_rgba())
         changed = [a for a in self._animated if full or a.stale]  # drawing clears `stale`
         extents = {**self._extents, **{a: self._extent(a, renderer) for a in changed}}
         redraw = self._animated if full else self._to_redraw(changed, extents)
         if full:
-            pass  # the buffer holds the background just drawn
+            pass  # the buffer holds the background
         elif len(redraw) == len(self._animated):
             buffer[...] = self._background
         else:
@@ -158,6 +167,19 @@ class LiveFigure:
         H, W = buffer.shape[:2]
         rects = [(0, 0, W, H)] if full or self._previous is None else self._changed_tiles(buffer)
         return buffer, rects, full
+
+    def _draw_background(self, signature: tuple) -> None:
+        """Put the figure without its animated artists into the canvas buffer and cache it: drawn
+        (animated artists are skipped), or the spare one when only the scale changed since it was
+        drawn (a browser of another pixel ratio, zoom there and back)."""
+        canvas, spare, old = self.figure.canvas, self._spare, (self._signature, self._background)
+        self._spare = old if old[1] is not None and _scale_only(old[0], signature) else None
+        if self._spare is not None and spare is not None and spare[0] == signature:
+            self._signature, self._background = spare
+            np.asarray(canvas.get_renderer().buffer_rgba())[...] = self._background
+            return
+        canvas.draw()
+        self._signature, self._background = signature, np.asarray(canvas.buffer_rgba()).copy()
 
     def _to_redraw(self, changed: list[Artist], extents: dict) -> list[Artist]:
         """The animated artists to redraw, in drawing order: those changed since the last frame, and
@@ -204,8 +226,7 @@ class LiveFigure:
         return (x0, top, x1, bottom) if x1 > x0 and bottom > top else None
 
     def png(self) -> bytes:
-        """The whole figure as PNG bytes, drawn fresh."""
-        self._background = None
+        """The whole figure as PNG bytes."""
         buffer, _, _ = self.render()
         return encode_png(buffer)
 
@@ -223,7 +244,7 @@ class LiveFigure:
         finally:
             for artist in self._animated:
                 artist.set_animated(True)
-            self._background = None
+            self._forget()
         return out.getvalue()
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:

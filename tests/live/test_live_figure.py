@@ -204,3 +204,28 @@ def test_a_resting_figure_frees_its_pixels_and_sends_its_next_frame_whole(live):
     header, buffers = live.sent[-1]
     assert header["full"] and decode(buffers[0]).shape == (300, 400, 3)
     assert np.array_equal(decode(buffers[0]), live.render()[0][..., :3])
+
+
+def test_a_change_of_pixel_ratio_and_back_reuses_the_background_of_before(live):
+    connect(live, dpr=2)
+    draws = counting_draws(live)
+    connect(live, dpr=1)
+    assert len(draws) == 1 and live.sent[-1][0]["W"] == 400
+    connect(live, dpr=2)
+    header, buffers = live.sent[-1]
+    assert len(draws) == 1 and header["full"] and header["W"] == 800
+    live.line.set_ydata(np.full(50, 1.5))
+    live.invalidate()  # a static change: neither cached background may serve
+    connect(live, dpr=1)
+    assert len(draws) == 3
+
+
+def test_frames_from_a_reused_background_equal_frames_drawn_afresh(live):
+    connect(live, dpr=2)
+    connect(live, dpr=1)
+    connect(live, dpr=2)
+    live.line.set_ydata(np.full(50, -1.0))
+    live.draw_idle()
+    reused = live.render()[0].copy()
+    live.invalidate()
+    assert np.array_equal(reused, live.render()[0])
