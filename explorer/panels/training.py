@@ -26,8 +26,8 @@ from explorer.panels.training_parts import run_lines, show_frame, show_view_sett
 from explorer.panels.training_state import OUTPUTS, SEED_MAX, UNITS, TrainingState
 from explorer.plots.training_view import HEIGHT, WIDTH, TrainingView
 
-FRAME_TIME = 1 / 30  # seconds per frame while playing: updates fill what drawing leaves
-BUDGET = (0.008, 0.025)  # the least and most seconds of updates per frame
+FRAME_TIME = 1 / 36  # seconds per frame while playing (aims above 30/s): updates fill what drawing leaves
+BUDGET = (0.004, 0.025)  # the least and most seconds of updates per frame (4 ms: ~60 updates of 2-8-8-1)
 DIAGRAM_EVERY = 3  # frames per update of the network diagram while playing (it costs the most)
 PAUSE = 0.002  # seconds each frame yields to the kernel (Pause, sending the frame)
 W = widgets.Layout
