@@ -206,13 +206,13 @@ class TrainingPanel(Panel):
                      "error")
 
     async def _frame(self, diagram: bool) -> None:
-        """Draw, then yield until the frame is sent (at most a frame's time), so no drawing is
-        wasted on a frame the live figure would merge with the next."""
-        sent = self.live.frames
+        """Draw, then yield until the frame is sent (at most a frame's time, less if Pause comes),
+        so no drawing is wasted on a frame the live figure would merge with the next."""
+        sent, play = self.live.frames, self.controls["play"]
         self.draw(diagram=diagram)
         await asyncio.sleep(PAUSE)
         waited = PAUSE
-        while self.live.connected and self.live.frames == sent and waited < FRAME_TIME:
+        while self.live.connected and self.live.frames == sent and waited < FRAME_TIME and play.value:
             await asyncio.sleep(PAUSE)
             waited += PAUSE
 
