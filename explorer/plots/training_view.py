@@ -153,9 +153,10 @@ class TrainingView:
         """Loss and accuracy per epoch from `curve` (a Curve: arrays by name)."""
         e = curve["epoch"]
         self.train_loss.set_data(e, curve["train_loss"])
-        self.test_loss.set_data(e, curve["test_loss"] if show_test else [])
         self.train_acc.set_data(e, curve["train_acc"])
-        self.test_acc.set_data(e, curve["test_acc"] if show_test else [])
+        none = ([], [])  # a hidden test curve: no x either (the legend's "best" place reads both)
+        self.test_loss.set_data(*((e, curve["test_loss"]) if show_test else none))
+        self.test_acc.set_data(*((e, curve["test_acc"]) if show_test else none))
         self._fit(e[-1], curve["train_loss"], curve["test_loss"] if show_test else None)
 
     def show_banner(self, text: str) -> None:

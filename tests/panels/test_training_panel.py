@@ -321,3 +321,17 @@ def test_the_figure_has_pixels(panel):
     panel.step(20)
     buffer, _, _ = panel.live.render()
     assert len(np.unique(buffer[..., :3].reshape(-1, 3), axis=0)) > 100
+
+
+@pytest.mark.parametrize("name, value", [("show_test", False), ("test_fraction", 0.0)])
+def test_frames_without_test_curves_draw_whole(panel, name, value):
+    """Found by the soak: a hidden test curve had x but no y, and the legend's "best" place, read on
+    every whole redraw, failed on it (Play stopped on an error)."""
+    panel.controls[name].value = value
+    panel.live.widget.send = lambda *args, **kwargs: None
+    panel.live._on_msg(panel.live.widget, {"type": "ready", "dpr": 1}, [])
+    for _ in range(3):
+        panel.step(20)
+        panel.live.invalidate()
+    assert panel.live.frames >= 3 and panel.last_message[1] != "error"
+    assert len(panel.plots.test_loss.get_xdata()) == len(panel.plots.test_loss.get_ydata()) == 0
