@@ -60,16 +60,7 @@ PAGE_JS = r"""(() => {
     for (let k = 0; k < d.length; k++) h = Math.imul(h ^ d[k], 16777619);
     return `${h >>> 0}:${c.width}x${c.height}`;
   };
-  const poll = (check, max) => new Promise((resolve) => {
-    const start = performance.now();
-    const tick = () => {
-      const out = check();
-      if (out !== undefined) resolve(out);
-      else if (performance.now() - start > max) resolve(null);
-      else setTimeout(tick, 20);
-    };
-    tick();
-  });
+""" + shoot.poll_js(20) + r"""
   window.nnxSnap = (i) => ({ frames: frames(canvas(i)), hash: hash(canvas(i)) });
   window.nnxChange = ([i, snap, max]) => {  // ms from the last input to pixels unlike snap's
     let seen = snap.frames;

@@ -65,16 +65,7 @@ PAGE_JS = r"""(() => {
   })).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-frames"] });
   document.addEventListener("keydown", () => keys.push(performance.now()), true);
   document.addEventListener("click", () => clicks.push(performance.now()), true);
-  const poll = (done, max) => new Promise((resolve) => {
-    const start = performance.now();
-    const tick = () => {
-      const out = done();
-      if (out !== undefined) resolve(out);
-      else if (performance.now() - start > max) resolve(null);
-      else setTimeout(tick, 2);
-    };
-    tick();
-  });
+""" + shoot.poll_js(2) + r"""
   const inPane = (i) => ev.filter((e) => e.pane === i);
   window.nnxDrawn = (i) => {  // when every live canvas of tab i had first been painted (or null)
     const pane = panes()[i];

@@ -29,6 +29,9 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+import shoot  # noqa: E402  (tests/browser is not a package; it imports nothing heavy)
+
 FIGSIZE = (6.4, 4.0)
 TARGETS = {"median": 40.0, "p95": 80.0, "kernel": 15.0}  # ms, from the issue
 
@@ -242,16 +245,7 @@ PAGE_JS = r"""(() => {
     if (e.target.classList && e.target.classList.contains("widget-image")) note("load");
   }, true);
   document.addEventListener("keydown", () => keys.push(performance.now()), true);
-  const poll = (done, max) => new Promise((resolve) => {
-    const start = performance.now();
-    const tick = () => {
-      const out = done();
-      if (out !== undefined) resolve(out);
-      else if (performance.now() - start > max) resolve(null);
-      else setTimeout(tick, 2);
-    };
-    tick();
-  });
+""" + shoot.poll_js(2) + r"""
   window.nnxQuiet = (ms, max) => {  // wait until no new pixels for `ms`; return [events, keys]
     let n = -1, last = 0;
     return poll(() => {
@@ -414,9 +408,6 @@ def notebook_name(name: str, scale: float) -> str:
 def browser_runs(names, scales, changes: int, burst: int) -> dict:
     """Serve one notebook per transport and scale with Voila; measure them side by side."""
     from playwright.sync_api import sync_playwright
-
-    sys.path.insert(0, str(ROOT / "tests" / "browser"))
-    import shoot
 
     screens = ROOT / "artifacts" / "screens"
     screens.mkdir(parents=True, exist_ok=True)

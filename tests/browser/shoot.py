@@ -35,6 +35,21 @@ ALL_DRAWN = """() => {
 }"""
 
 
+
+def poll_js(every_ms: int = 2) -> str:
+    """A line of page script for benchmarks: poll(done, max) resolves with the first value done()
+    returns other than undefined (asked every `every_ms`), or null after max ms."""
+    return ("  const poll = (done, max) => new Promise((resolve) => {\n"
+            "    const start = performance.now();\n"
+            "    const tick = () => {\n"
+            "      const out = done();\n"
+            "      if (out !== undefined) resolve(out);\n"
+            "      else if (performance.now() - start > max) resolve(null);\n"
+            f"      else setTimeout(tick, {every_ms});\n"
+            "    };\n"
+            "    tick();\n"
+            "  });\n")
+
 def chromium_path() -> str | None:
     """Debian's Chromium (or any `chromium` on PATH), or None when there is none."""
     candidates = ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser"))
