@@ -99,15 +99,8 @@ def command(cull_after: int, pool: int, nice: int):
 
 
 def kernels(server: psutil.Process) -> list[psutil.Process]:
-    """The server's kernel processes (ipykernel children)."""
-    found = []
-    for child in server.children(recursive=True):
-        try:
-            if "ipykernel" in " ".join(child.cmdline()):
-                found.append(child)
-        except psutil.Error:
-            continue
-    return found
+    """The server's kernel processes."""
+    return list(shoot.kernels(server).values())
 
 
 def size(proc: psutil.Process, pss: bool = False) -> float:

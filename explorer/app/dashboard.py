@@ -14,6 +14,7 @@ import ipywidgets as widgets
 import traitlets
 
 from explorer.app import links
+from explorer.app.visitor import wait_for_visitor
 from explorer.live.figure import with_png
 
 
@@ -187,10 +188,7 @@ def preheated() -> bool:
 
 def query_string() -> str:
     """The page's query string when served by Voila, else "". A kernel Voila starts for a request has
-    it in its environment; a preheated one waits for the request (importing voila takes seconds, so
-    only a preheated kernel, which has them to spare, does)."""
-    if not preheated():
-        return os.environ.get("QUERY_STRING", "")
-    from voila.utils import get_query_string
-
-    return get_query_string() or ""
+    it in its environment; a preheated one first waits for its visitor's request."""
+    if preheated():
+        wait_for_visitor()
+    return os.environ.get("QUERY_STRING", "")

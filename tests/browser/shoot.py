@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import socket
@@ -23,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
+
+import psutil
 
 HINT = "Chromium not found: apt-get install -y chromium (Debian) to run the browser tier"
 CHROMIUM_ARGS = [
@@ -118,6 +121,47 @@ def stop(proc: subprocess.Popen) -> None:
         except (ProcessLookupError, subprocess.TimeoutExpired):
             continue
     shutil.rmtree(getattr(proc, "scratch", ""), ignore_errors=True)
+
+
+# ---- the server's kernels ----------------------------------------------------------------------
+def kernels(proc) -> dict[str, psutil.Process]:
+    """The server's kernels by id (from their connection file's name)."""
+    found = {}
+    for child in psutil.Process(proc.pid).children(recursive=True):
+        try:
+            line = " ".join(child.cmdline())
+        except psutil.Error:
+            continue
+        match = re.search(r"kernel-([0-9a-f-]{36})\.json", line)
+        if match and "ipykernel" in line:
+            found[match.group(1)] = child
+    return found
+
+
+def waiting(proc, port: int) -> set[str]:
+    """Kernels that wait for a visitor: their websocket to the server's port is open."""
+    ids = set()
+    for kid, kernel in kernels(proc).items():
+        try:
+            conns = kernel.net_connections(kind="tcp")
+        except psutil.Error:
+            continue
+        if any(c.raddr and c.raddr.port == port and c.status == "ESTABLISHED" for c in conns):
+            ids.add(kid)
+    return ids
+
+
+def wait_for_pool(proc, port: int, pool: int, timeout: float = 240.0) -> float:
+    """Wait until `pool` kernels wait for a visitor; return the seconds it took."""
+    start = time.monotonic()
+    while len(waiting(proc, port)) < pool:
+        if time.monotonic() - start > timeout:
+            raise RuntimeError(f"only {len(waiting(proc, port))} of {pool} preheated kernels "
+                               f"ready after {timeout:.0f} s")
+        if proc.poll() is not None:
+            raise RuntimeError(f"nn-explorer exited: {proc.log_path.read_text()[-2000:]}")
+        time.sleep(0.2)
+    return time.monotonic() - start
 
 
 def notebook_url(base: str, name: str) -> str:

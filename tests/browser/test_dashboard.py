@@ -37,10 +37,15 @@ def cli(port: int) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def dashboard(chromium):
+def server(chromium):
     url, proc = shoot.serve(APP, argv=cli)  # waits for the port, never requests the page
-    yield url
+    yield url, proc
     shoot.stop(proc)
+
+
+@pytest.fixture(scope="module")
+def dashboard(server):
+    return server[0]
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +163,9 @@ def test_link_to_this_view_reopens_it(page, opener):
     assert other.locator(".nnx-notice").inner_text().strip() == ""
 
 
-def test_classroom_link_sets_and_hides_controls(opener):
+def test_classroom_link_sets_and_hides_controls(opener, server):
+    url, proc = server  # the link goes to a preheated kernel, which asks the server for it
+    shoot.wait_for_pool(proc, int(url.rstrip("/").rsplit(":", 1)[1]), 1)
     page = opener("?panel=perceptron&gate=XOR&encoding=pm1&hide=gate,encoding")
     i = SLUGS.index("perceptron")
     assert "lm-mod-current" in page.locator(TABS).nth(i).get_attribute("class")
