@@ -53,6 +53,7 @@ class InitializationPanel(Panel):
         self.verdict = widgets.HTML()
         self.verdicts: dict[str, str] = {}
         self._arranged = None
+        self._shown: dict = {}  # (row, start) -> (run, stopped) an untrained cell was drawn for
         self._update()
         self._on_epochs()
         self.widget = self._layout()
@@ -156,8 +157,9 @@ class InitializationPanel(Panel):
         for s in (*STARTS[1:], STARTS[0]):
             anim(self.loss_lines[s])
             anim(self.loss_ends[s])
-        self.ax_loss.legend(loc="upper right", fontsize=FONT["legend"], frameon=True,
-                            framealpha=0.9, handlelength=1.4)
+        # animated: its last label follows sigma, which should not redraw the whole figure
+        anim(self.ax_loss.legend(loc="upper right", fontsize=FONT["legend"], frameon=True,
+                                 framealpha=0.9, handlelength=1.4))
 
     def _arrange(self, depth: int) -> None:
         """Place the cells of `depth` rows (hide the rest) and the column heads."""
@@ -172,28 +174,29 @@ class InitializationPanel(Panel):
             x, _, w, _ = boxes[0][j]
             self.heads[s].set_x(x + w / 2)
             self.words[s].set_x(x + w / 2)
+        self._shown.clear()  # cells shown again draw afresh
         self.live.invalidate()
 
     def _update(self, _change=None) -> None:
         s = self.state
         if (s.depth, s.hidden) != self._arranged:
-            for cell in self.cells.values():
+            bounded = s.hidden in ip.RANGE
+            for (r, _), cell in self.cells.items():
                 ip.set_ticks(cell.ax, s.hidden)
+                cell.ax.tick_params(labelbottom=r == s.depth - 1 or not bounded)
             self._arrange(s.depth)
             self._arranged = (s.depth, s.hidden)
-        bounded = s.hidden in ip.RANGE
         for start in STARTS:
             now = s.after(start) if s.runs[start].trainer.epoch else None  # None: not trained
             for r in range(s.depth):  # or diverged
-                a1 = None if now is None else now[r]
-                self._draw_cell(r, start, a1, last_row=r == s.depth - 1 or not bounded)
+                self._draw_cell(r, start, None if now is None else now[r])
         self._draw_losses()
         self._write_verdicts()
         legend = self.ax_loss.get_legend()
         text = legend.get_texts()[STARTS.index("large")]
         if text.get_text() != label("large", s.sigma):
             text.set_text(label("large", s.sigma))
-            self.live.invalidate()
+            legend.stale = True  # its texts do not tell it
         arch = "-".join(map(str, s.sizes))
         self.caption.set_text(
             f"rows: hidden layers ℓ of {arch}, g = {s.hidden}  ·  grey: a at the start  ·  "
@@ -201,12 +204,16 @@ class InitializationPanel(Panel):
         self.say("")
         self.live.draw_idle()
 
-    def _draw_cell(self, r: int, start: str, a1: np.ndarray | None, last_row: bool) -> None:
+    def _draw_cell(self, r: int, start: str, a1: np.ndarray | None) -> None:
         """Cell (layer r + 1, start): histograms of a0 (m, n) at the start and a1 (m, n) now."""
         s, cell = self.state, self.cells[r, start]
-        a0 = s.runs[start].a0[r]
+        run = s.runs[start]
+        a0, stopped = run.a0[r], run.trainer.stopped
+        shown = self._shown.get((r, start))
+        if a1 is None and shown is not None and shown[0] is run and shown[1] == stopped:
+            return  # an untrained run's cell, as drawn last time (a kept run after a sigma change)
+        self._shown[r, start] = (run, stopped) if a1 is None else None
         ip.set_cell(cell, a0, a1, ip.edges(s.hidden, a0, a1), clip_first=s.hidden == "relu")
-        cell.ax.tick_params(labelbottom=last_row)
         std0 = float(a0.std())
         if s.runs[start].trainer.stopped:
             cell.text.set_text(f"std {std0:.2g} → diverged")
@@ -220,8 +227,8 @@ class InitializationPanel(Panel):
         values = []
         for start, run in s.runs.items():
             h = run.trainer.history
-            self.loss_lines[start].set_data(h["epoch"], h["train_loss"])
-            self.loss_ends[start].set_data(h["epoch"][-1:], h["train_loss"][-1:])
+            _set_line(self.loss_lines[start], h["epoch"], h["train_loss"])
+            _set_line(self.loss_ends[start], h["epoch"][-1:], h["train_loss"][-1:])
             values += h["train_loss"]
         right = 100
         while right < s.trained:
@@ -240,7 +247,9 @@ class InitializationPanel(Panel):
             name = label(start, s.sigma)
             self.heads[start].set_text(name)
             self.words[start].set_text(word + (", diverged" if stopped else ""))
-            self.words[start].set_color(GOOD if word == "kept" and not stopped else BAD)
+            color = GOOD if word == "kept" and not stopped else BAD
+            if self.words[start].get_color() != color:  # set_color always marks it changed
+                self.words[start].set_color(color)
             status = s.status(start)
             self.verdicts[start] = f"{name}: {sentence}. {status[0].upper()}{status[1:]}."
             lines.append(
@@ -249,3 +258,9 @@ class InitializationPanel(Panel):
                 f'<span style="color:{BAD if stopped else "#555"}">{html.escape(status)}.</span>'
                 "</div>")
         self.verdict.value = f'<div style="font-size:13px; line-height:1.35">{"".join(lines)}</div>'
+
+
+def _set_line(line, x: list, y: list) -> None:
+    """set_data unless the line already shows (x, y): an unchanged artist is not redrawn."""
+    if not (np.array_equal(line.get_xdata(), x) and np.array_equal(line.get_ydata(), y)):
+        line.set_data(x, y)

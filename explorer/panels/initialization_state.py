@@ -172,7 +172,8 @@ class InitState(traitlets.HasTraits):
         super().__init__(**kwargs)
         self.reset()
         self.observe(lambda _c: self.reset(), names=["data", "points", "seed", "depth", "width",
-                                                    "hidden", "lr", "sigma"])
+                                                    "hidden", "lr"])
+        self.observe(self._new_sigma, names=["sigma"])
 
     # ---- runs ---------------------------------------------------------------------------------
     @property
@@ -184,6 +185,15 @@ class InitState(traitlets.HasTraits):
         self.X, labels = make(self.data, self.points, NOISE, self.seed)
         self.T = labels[:, None].astype(np.float64)
         self.runs = {s: self._run(s) for s in STARTS}
+        self.version += 1
+
+    def _new_sigma(self, _change) -> None:
+        """Only the too-large start depends on sigma: while nothing is trained the other four are
+        what a reset would make again (same data, seed and draws), so they are kept."""
+        if self.trained:
+            self.reset()
+            return
+        self.runs = {**self.runs, "large": self._run("large")}
         self.version += 1
 
     def _run(self, start: str) -> Run:

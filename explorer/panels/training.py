@@ -249,19 +249,22 @@ class TrainingPanel(Panel):
         for l, name in enumerate(UNITS, 1):
             self.controls[name].disabled = l > s.layers
         self.controls["batch_size"].disabled = s.method != "minibatch"
-        self._runs_changed()
-        self._view_changed()
+        self._runs_changed(draw=False)
+        self._view_changed(draw=False)
+        self.draw()  # once: a frame of the new run
 
-    def _runs_changed(self, change=None) -> None:
+    def _runs_changed(self, change=None, draw: bool = True) -> None:
         self.plots.show_runs(*run_lines(self.state))
         self.plots.new_limits(self.state.log_loss)
-        self.draw()
+        if draw:
+            self.draw()
 
-    def _view_changed(self, change=None) -> None:
+    def _view_changed(self, change=None, draw: bool = True) -> None:
         if self.controls["unit"].value != self.state.unit:
             self.controls["unit"].value = self.state.unit
         show_view_settings(self.plots, self.state)
-        self.draw()
+        if draw:
+            self.draw()
 
     # ---- export: the figure, and the run as an animation --------------------------------------
     def exports(self) -> list[Export]:

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import StepPatch
 from matplotlib.text import Text
 from matplotlib.ticker import FixedLocator
+from matplotlib.transforms import Affine2D
 
 from explorer.plots.style import FONT
 
@@ -22,12 +23,15 @@ HEADROOM = 1.45  # the top of a cell is this times its tallest bar: room for its
 
 @dataclass
 class Cell:
-    """One histogram cell: grey filled start, coloured after-training outline, a std text."""
+    """One histogram cell: grey filled start, coloured after-training outline, a std text. The
+    bars hold counts; `height` scales them to the cell's fixed y range (0 to HEADROOM), since a
+    cell shows no y ticks: a new tallest bar then moves no limits, so only the bars are redrawn."""
 
     ax: Axes
     start: StepPatch
     after: StepPatch
     text: Text
+    height: Affine2D
 
 
 def edges(hidden: str, *values: np.ndarray | None) -> np.ndarray:
@@ -50,24 +54,29 @@ def make_cell(fig: Figure, color: str) -> Cell:
     ax.tick_params(labelsize=FONT["tick"], length=3, pad=2)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
+    ax.set_ylim(0.0, HEADROOM)
     e = np.linspace(-1, 1, BINS + 1)
+    height = Affine2D()
     start = ax.stairs(np.zeros(BINS), e, fill=True, color=START_FILL, lw=0)
     after = ax.stairs(np.zeros(BINS), e, color=color, lw=1.8, visible=False)
+    for bars in (start, after):
+        bars.set_transform(height + ax.transData)
     text = ax.text(0.5, 0.97, "", transform=ax.transAxes, ha="center", va="top",
                    fontsize=FONT["tick"], color="#333333")
-    return Cell(ax, start, after, text)
+    return Cell(ax, start, after, text, height)
 
 
 def set_cell(cell: Cell, a0: np.ndarray, a1: np.ndarray | None, bin_edges: np.ndarray,
              clip_first: bool = False) -> None:
     """Histograms of the start activations a0 and (if given) the current ones a1, same bins;
-    with clip_first the y range ignores the first bin (ReLU's zeros run off the top)."""
+    with clip_first the y range ignores the first bin (ReLU's zeros run off the top). Bars that
+    already show these counts are left alone, so a live figure does not redraw them."""
     hs = [counts(a0, bin_edges)]
-    cell.start.set_data(hs[0], bin_edges)
+    _set_bars(cell.start, hs[0], bin_edges)
     cell.after.set_visible(a1 is not None)
     if a1 is not None:
         hs.append(counts(a1, bin_edges))
-        cell.after.set_data(hs[1], bin_edges)
+        _set_bars(cell.after, hs[1], bin_edges)
     top = max(h[1:].max() if clip_first else h.max() for h in hs)
     if clip_first and top == 0:
         top = max(h.max() for h in hs)
@@ -75,9 +84,16 @@ def set_cell(cell: Cell, a0: np.ndarray, a1: np.ndarray | None, bin_edges: np.nd
         cell.ax.set_xlim(bin_edges[0], bin_edges[-1])
     if clip_first:  # two ticks, none at the right edge (it would touch the next cell's)
         cell.ax.set_xticks([0.0, float(f"{bin_edges[-1] / 2:.1g}")])
-    ylim = (0.0, HEADROOM * max(top, 1))
-    if cell.ax.get_ylim() != ylim:
-        cell.ax.set_ylim(*ylim)
+    scale = 1.0 / max(top, 1)  # the tallest bar reaches 1 of HEADROOM
+    if cell.height.get_matrix()[1, 1] != scale:
+        cell.height.clear().scale(1.0, scale)
+        cell.start.stale = cell.after.stale = True  # a new transform does not tell them
+
+
+def _set_bars(bars: StepPatch, values: np.ndarray, bin_edges: np.ndarray) -> None:
+    old = bars.get_data()
+    if not (np.array_equal(old.values, values) and np.array_equal(old.edges, bin_edges)):
+        bars.set_data(values, bin_edges)
 
 
 def set_ticks(ax: Axes, hidden: str) -> None:

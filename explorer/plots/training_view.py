@@ -87,6 +87,7 @@ class TrainingView:
         self.xmax, self.ylim, self.log = 0.0, None, False
         self.kind = ("sigmoid", 0.0, 1.0)  # output activation and the range its map is shown in
         self.midpoint, self.unit, self.tables = 0.5, None, []
+        self._network = self._choice = self._scale = None  # what the static artists show now
 
     # ---- what changes with a run -------------------------------------------------------------
     def show_data(self, X_train, y_train, X_test, y_test) -> None:
@@ -95,7 +96,11 @@ class TrainingView:
 
     def show_network(self, sizes: list[int], output: str, midpoint: float) -> None:
         """Lay out the diagram for layer sizes; output: the output activation (sigmoid, softmax or
-        linear), midpoint: the output value between the two classes."""
+        linear), midpoint: the output value between the two classes. The same network again (a
+        new run on other data or weights) changes nothing here, so no background is redrawn."""
+        if (list(sizes), output, midpoint) == self._network:
+            return
+        self._network, self._choice = (list(sizes), output, midpoint), None  # selection cleared
         L = len(sizes) - 1
         self.diagram.set_sizes(sizes)
         lo, hi = (-1.0, 1.0) if output == "linear" else (0.0, 1.0)
@@ -105,10 +110,14 @@ class TrainingView:
             lut(LinearSegmentedColormap.from_list("p", ["#ffffff", c])) for c in CLASS_COLORS[:k]
         ])
         self.tables = [lut(bd.UNIT_CMAP)] * L + [out_table]
+        self.live.invalidate()  # the diagram's labels and layout are static
 
     def show_unit_choice(self, unit: tuple[int, int] | None, activation: str) -> None:
         """Show a unit (hidden layer from 1, unit from 0) large on the left; None: the decision."""
-        self.unit = unit
+        choice = (unit, activation, self.kind[0])
+        if choice == self._choice:
+            return
+        self.unit, self._choice = unit, choice
         if unit is None:
             self.diagram.select(len(self.diagram.layout.sizes) - 1)
             title = OUTPUT_TITLES[self.kind[0]]
@@ -177,7 +186,9 @@ class TrainingView:
     # ---- kept runs and limits ----------------------------------------------------------------
     def show_runs(self, runs: list[tuple[str, np.ndarray, np.ndarray]], current: str) -> None:
         """Kept runs as (label, epochs, training loss), drawn thin under this run's curve, which is
-        labelled `current`."""
+        labelled `current`. The same runs and label again change nothing (no background redraw)."""
+        if self._same_runs(runs, f"this run: {current}"):
+            return
         self.train_loss.set_label(f"this run: {current}")
         for line in self.runs:
             line.remove()
@@ -190,12 +201,23 @@ class TrainingView:
         self.loss_ax.legend(handles=handles, fontsize=8, loc="best", framealpha=0.85)
         self.live.invalidate()
 
+    def _same_runs(self, runs: list[tuple[str, np.ndarray, np.ndarray]], label: str) -> bool:
+        """Whether the loss axes already show these kept runs and this run's label."""
+        return (self.train_loss.get_label() == label and len(runs) == len(self.runs) and all(
+            line.get_label() == name and np.array_equal(line.get_xdata(), e)
+            and np.array_equal(line.get_ydata(), loss)
+            for line, (name, e, loss) in zip(self.runs, runs)
+        ))
+
     def new_limits(self, log: bool) -> None:
-        """Fit the curve axes from scratch (a new run, other kept runs, or the scale toggled)."""
+        """Fit the curve axes from scratch (a new run, other kept runs, or the scale toggled); limits
+        that come out the same leave the background as it is."""
         self.log, self.xmax, self.ylim = log, 0.0, None
-        self.loss_ax.set_yscale("log" if log else "linear")  # resets the tick formatters
-        self.loss_ax.yaxis.set_major_formatter(FuncFormatter(_label))
-        self.loss_ax.yaxis.set_minor_formatter(FuncFormatter(_minor_label if log else _no_label))
+        if self._scale != log:
+            self._scale = log
+            self.loss_ax.set_yscale("log" if log else "linear")  # resets the tick formatters
+            self.loss_ax.yaxis.set_major_formatter(FuncFormatter(_label))
+            self.loss_ax.yaxis.set_minor_formatter(FuncFormatter(_minor_label if log else _no_label))
         for line in self.runs:
             e = np.asarray(line.get_xdata())
             self._fit(e[-1] if len(e) else 0, np.asarray(line.get_ydata()))

@@ -334,3 +334,49 @@ def test_render_shows_the_histograms(panel):
     image = panel.live.render()[0]
     assert len(np.unique(np.ascontiguousarray(image).view(np.uint32))) > 50
     assert panel.live.png().startswith(b"\x89PNG")
+
+
+# A sigma change (issue #3) -------------------------------------------------------------------
+
+def frame_from_scratch(live) -> tuple[bool, bool]:
+    """(whether the next frame redrew the whole figure, whether it equals a frame from scratch)."""
+    buffer, _, full = live.render()
+    incremental = buffer.copy()
+    live._background = None
+    return full, np.array_equal(incremental, live.render()[0])
+
+
+def test_a_sigma_change_rebuilds_the_large_start_alone_while_nothing_is_trained(panel):
+    s = panel.state
+    runs = dict(s.runs)
+    s.sigma = 5.0
+    assert [start for start in STARTS if s.runs[start] is not runs[start]] == ["large"]
+    fresh = InitState(points=80, epochs=20, sigma=5.0)  # what a reset at sigma 5 makes
+    for start in STARTS:
+        for a, b in zip(s.runs[start].a0, fresh.runs[start].a0):
+            np.testing.assert_array_equal(a, b)
+    assert s.trained == 0 and panel.heads["large"].get_text() == "N(0, 5)"
+    test_start_histograms_are_the_cores_forward_activations(panel)
+    panel.train(10)
+    trained = dict(s.runs)
+    s.sigma = 2.0  # after training: every start again from epoch 0, as for any setting
+    assert s.trained == 0 and not any(s.runs[x] is trained[x] for x in STARTS)
+    test_start_histograms_are_the_cores_forward_activations(panel)
+
+
+def test_a_sigma_change_redraws_only_the_animated_artists(panel):
+    panel.live._set_scale(1)
+    panel.live.render()
+    tallest = panel.cells[0, "large"].start.get_data().values.max()
+    panel.controls["sigma"].value = 3.5  # its label, bars and loss move; no limits, no ticks
+    assert frame_from_scratch(panel.live) == (False, True)
+    assert panel.ax_loss.get_legend().get_texts()[4].get_text() == "N(0, 3.5)"
+    cell = panel.cells[0, "large"]
+    assert cell.ax.get_ylim() == (0.0, ip.HEADROOM)  # the bars are scaled instead
+    top = cell.start.get_data().values.max()
+    assert top != tallest
+    bar = cell.height.transform((0.0, top))[1]
+    assert bar == pytest.approx(1.0)
+    panel.train(10)
+    panel.controls["sigma"].value = 4.0
+    assert frame_from_scratch(panel.live)[1]

@@ -335,3 +335,46 @@ def test_frames_without_test_curves_draw_whole(panel, name, value):
         panel.live.invalidate()
     assert panel.live.frames >= 3 and panel.last_message[1] != "error"
     assert len(panel.plots.test_loss.get_xdata()) == len(panel.plots.test_loss.get_ydata()) == 0
+
+
+def frame_from_scratch(live) -> tuple[bool, bool]:
+    """(whether the next frame redrew the whole figure, whether it equals a frame from scratch)."""
+    buffer, _, full = live.render()
+    incremental = buffer.copy()
+    live._background = None
+    return full, np.array_equal(incremental, live.render()[0])
+
+
+@pytest.mark.parametrize("name, value", [("noise", 0.3), ("data_seed", 4), ("init_seed", 2)])
+def test_a_new_run_of_the_same_network_redraws_only_what_moved(panel, name, value):
+    """Issue #3: a new run whose network, labels and limits stay as they were (nothing trained
+    yet) redraws the animated artists only, and shows what a redraw from scratch shows; a new
+    label (another learning rate) redraws the whole figure."""
+    panel.live._set_scale(1)
+    panel.live.render()
+    before = panel.live.frames, panel.plots.runs, panel.plots.loss_ax.get_legend()
+    panel.controls[name].value = value
+    assert frame_from_scratch(panel.live) == (False, True)
+    assert (panel.live.frames, panel.plots.runs, panel.plots.loss_ax.get_legend()) == before
+    X, y = panel.state.X_train, panel.state.y_train
+    assert np.array_equal(panel.plots.train_points[0].get_xydata(), X[y == 0])
+    panel.controls["lr"].value = 0.5
+    assert frame_from_scratch(panel.live) == (True, True)
+    assert panel.plots.train_loss.get_label() == "this run: lr 0.5, batch"
+
+
+def test_a_new_run_after_training_resets_the_limits_and_labels(panel):
+    panel.live._set_scale(1)
+    panel.step(300)
+    panel.live.render()
+    assert panel.plots.loss_ax.get_xlim()[1] > 50
+    panel.controls["noise"].value = 0.3  # other data: a fresh epoch axis, the kept run cleared
+    assert panel.plots.loss_ax.get_xlim() == (0.0, 50.0)
+    assert frame_from_scratch(panel.live) == (True, True)
+    panel.step(300)
+    panel.controls["layers"].value = 1  # another network: the kept run is labelled, diagram redone
+    labels = [t.get_text() for t in panel.plots.loss_ax.get_legend().get_texts()]
+    assert labels == ["this run: lr 0.3, batch", "test", "lr 0.3, batch, 2-8-8-1"]
+    assert [t.get_text() for t in panel.plots.diagram.labels[:2]] == ["input", "output"]
+    assert len(panel.plots.diagram.labels) == 8  # input, output, hidden layers, 1, key of 4
+    assert frame_from_scratch(panel.live) == (True, True)
