@@ -18,6 +18,7 @@ from explorer.panels.backprop_state import FIELDS, MAX_UPDATES, BackpropState
 from explorer.panels.base import Panel
 from explorer.panels.export import Export
 from explorer.plots import network_diagram as nd
+from explorer.plots.fasttext import fast
 from explorer.plots.style import COLORS, FONT, tidy
 
 SECTION_TITLES = {"forward": "forward pass", "error": "the error", "output": "output layer",
@@ -118,11 +119,11 @@ class BackpropPanel(Panel):
         self.diagram = nd.draw_diagram(ax, POS, EDGES, names, radius=0.28, line=0.2,
                                        sides={"b1": "left", "b2": "left", "i1": "above",
                                               "i2": "below"}, label_at=LABEL_AT)
-        for artist in self.diagram.artists():
+        for artist in self.diagram.changing():  # the plain nodes and edges stay in the background
             self.live.animate(artist)
-        self.diagram.names["E"].set_fontsize(FONT["tick"])
-        self.caption = self.live.animate(ax.text(8.95, 4.42, "", ha="right", va="top",
-                                                 fontsize=FONT["label"], linespacing=1.4))
+        nd.set_name(self.diagram, "E", names["E"], FONT["tick"])
+        self.caption = self.live.animate(fast(ax.text(8.95, 4.42, "", ha="right", va="top",
+                                                         fontsize=FONT["label"], linespacing=1.4)))
         for x, text, color in ((5.45, "forward values", nd.VALUE), (6.85, "gradients", nd.GRAD),
                                (7.95, "this step", nd.HIGHLIGHT)):
             ax.text(x, 0.08, text, color=color, fontsize=FONT["note"], fontweight="bold")

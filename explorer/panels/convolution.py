@@ -22,6 +22,7 @@ from explorer.panels.convolution_state import (
     ConvolutionState,
 )
 from explorer.plots import conv_plots as cp
+from explorer.plots.fasttext import fast
 from explorer.plots.style import FONT
 
 SIZE = (9.8, 4.5)  # inches at 100 CSS px per inch, beside a 262 px column of controls
@@ -221,8 +222,8 @@ class ConvolutionPanel(Panel):
             for text in (t for row in grid.texts for t in row):
                 anim(text)
         fig.text(0.4775, 0.685, "⊙", ha="center", va="center", fontsize=22)
-        self.sum_text = anim(fig.text(0.482, 0.22, "", ha="left", va="center",
-                                      fontsize=FONT["title"] + 2, linespacing=1.6))
+        self.sum_text = anim(fast(fig.text(0.482, 0.22, "", ha="left", va="center",
+                                           fontsize=FONT["title"] + 2, linespacing=1.6)))
         self.ax_maps, self.maps, self.cells = [], [], []
         for _ in range(MAX_FILTERS):
             ax = fig.add_axes(MAPS_BOX)

@@ -17,6 +17,7 @@ from explorer.core.graph import LATEX, OPS, Graph, build
 from explorer.live import LiveFigure
 from explorer.panels.base import Panel
 from explorer.plots import network_diagram as nd
+from explorer.plots.fasttext import fast
 from explorer.plots.style import FONT
 
 PARAMS = ("x", "w1", "w_b1", "w2", "w_b2")
@@ -162,10 +163,10 @@ class GraphPanel(Panel):
         sides = {n: "above" if n in TOP else "split" if n == "E" else "below" for n in NODES}
         self.diagram = nd.draw_diagram(ax, {n: (0, 0) for n in NODES}, EDGES, radius=0.3,
                                        sides=sides)
-        for artist in self.diagram.artists():
+        for artist in self.diagram.changing():  # the plain nodes and edges stay in the background
             self.live.animate(artist)
-        self.caption = self.live.animate(ax.text(0.15, 0.12, "", fontsize=FONT["label"],
-                                                 linespacing=1.6))
+        self.caption = self.live.animate(fast(ax.text(0.15, 0.12, "", fontsize=FONT["label"],
+                                                         linespacing=1.6)))
         self.legend = [ax.text(x, 0.42, text, color=color, fontsize=FONT["note"], fontweight="bold")
                        for x, text, color in ((5.5, "values", nd.VALUE), (6.3, "gradients", nd.GRAD),
                                               (7.95, "this step", nd.HIGHLIGHT))]
@@ -186,11 +187,10 @@ class GraphPanel(Panel):
         nd.show(d, {k: b in names and a in g.node(b).inputs for k, (a, b) in EDGES.items()})
         for n in g.nodes:
             label = f"${LATEX[n.name]}$" if n.op == "input" else OPS[n.op][0]
-            d.names[n.name].set_text(label)
-            d.names[n.name].set_fontsize(9 if n.op == "loss" else 14)
+            nd.set_name(d, n.name, label, 9 if n.op == "loss" else 14)
         self.legend[1].set_text(f"gradients ∂{g.output}/∂·")
         self.controls["step"].max = self.state.n_steps
-        self.live.invalidate()  # the legend is static
+        self.live.invalidate()  # the plain nodes and edges and the legend are static
         self.say("")
         self._on_step()
 
@@ -208,13 +208,13 @@ class GraphPanel(Panel):
             lit = {s.node, *(i for i, _, _ in s.grads)}
             caption = (f"step {k} of {st.n_steps} · backward pass, right to left\n"
                        f"rule: {s.rule}")
-        values, gtexts = {}, {}
+        values, gtexts = dict.fromkeys(NODES, ""), dict.fromkeys(NODES, "")
         for n in g.nodes:
             extra = f"\nt = {num(g.target)}" if n.op == "loss" else ""
             values[n.name] = f"${LATEX[n.name]}$ = {num(n.value)}{extra}" if n.name in known else ""
             gtexts[n.name] = self._grad_text(g, n.name, grads[n.name]) if n.name in grads else ""
-        nd.set_texts(d.values, values)
-        nd.set_texts(d.grads, gtexts)
+        nd.set_texts(d.values, values, d.hidden)
+        nd.set_texts(d.grads, gtexts, d.hidden)
         nd.highlight(d, lit, {key for key, (a, b) in EDGES.items() if {a, b} <= lit})
         self.caption.set_text(caption)
         self.formula.value = self._formula(k)

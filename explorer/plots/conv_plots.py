@@ -15,6 +15,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
 from explorer.plots.fastimage import FastImage
+from explorer.plots.fasttext import fast
 from explorer.plots.style import COLORS
 
 WINDOW = COLORS[1]  # orange: the window and the map entry it computes
@@ -51,10 +52,11 @@ def show_image(ax: Axes, x: np.ndarray, cmap=GRAY) -> AxesImage:
 def set_image(image: AxesImage, x: np.ndarray, offset: int = 0) -> None:
     """Show x (rows, cols[, 3]) with cell (0, 0) at (-offset, -offset); fit the axes to it."""
     image.set_data(x)
-    image.set_extent(extent(x.shape[0], x.shape[1], offset))
-    ax = image.axes
-    ax.set_xlim(-offset - 0.5, x.shape[1] - offset - 0.5)
-    ax.set_ylim(x.shape[0] - offset - 0.5, -offset - 0.5)
+    box, ax = extent(x.shape[0], x.shape[1], offset), image.axes
+    if (*image.get_extent(), *ax.get_xlim(), *ax.get_ylim()) != box * 2:  # else nothing to do
+        image.set_extent(box)
+        ax.set_xlim(box[0], box[1])
+        ax.set_ylim(box[2], box[3])
 
 
 def window_rect(ax: Axes, lw: float = 3.0) -> Rectangle:
@@ -111,7 +113,8 @@ def number_grid(ax: Axes, size: int = 4, fontsize: float = 10) -> NumberGrid:
     ax.set_xticks([])
     ax.set_yticks([])
     image = grid_image(ax, np.zeros((size, size)))
-    texts = [[ax.text(c, r, "", ha="center", va="center", fontsize=fontsize)
+    texts = [[fast(ax.text(c, r, "", ha="center", va="center", fontsize=fontsize),
+                   pixel_aligned=True)
               for c in range(size)] for r in range(size)]
     return NumberGrid(image, texts)
 
@@ -134,7 +137,9 @@ def set_grid(grid: NumberGrid, values: np.ndarray, cmap, clim: tuple[float, floa
             text.set_text(labels[r, c] if labels is not None else num(values[r, c]))
             light = np.dot(rgba[r, c, :3], [0.299, 0.587, 0.114]) > 0.5
             color = ("0.35" if light else "0.75") if faint is not None and faint[r, c] else None
-            text.set_color(color or ("black" if light else "white"))
+            color = color or ("black" if light else "white")
+            if text.get_color() != color:  # setting it, even unchanged, would redraw the text
+                text.set_color(color)
 
 
 def map_image(ax: Axes) -> AxesImage:

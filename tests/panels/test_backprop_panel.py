@@ -6,13 +6,16 @@ import io
 import math
 import re
 
+import numpy as np
 import pytest
 import traitlets
+from matplotlib.text import Text
 
 from explorer.core.backprop import Example, advance, trace, train
 from explorer.core.backprop_lecture import AFTER, NOTES, PRINTED
 from explorer.panels.backprop import BackpropPanel, full, short
 from explorer.panels.backprop_state import FIELDS, MAX_UPDATES
+from explorer.plots.fasttext import FastText
 from explorer.plots.network_diagram import HIGHLIGHT
 
 LECTURE = trace(Example.lecture())
@@ -36,11 +39,12 @@ def at(panel, name):
 
 
 def lit_edges(panel):
-    return {k for k, line in panel.diagram.edges.items() if line.get_color() == HIGHLIGHT}
+    return {k for k, line in panel.diagram.lit_edges.items()
+            if line.get_visible() and line.get_color() == HIGHLIGHT}
 
 
 def lit_nodes(panel):
-    return {n for n, c in panel.diagram.circles.items() if c.get_linewidth() > 2}
+    return {n for n, c in panel.diagram.lit_circles.items() if c.get_visible() and c.get_linewidth() > 2}
 
 
 def test_starts_at_the_lecture_example_and_its_first_step(panel):
@@ -117,7 +121,8 @@ def test_highlights_follow_the_trace_involves(panel):
     assert lit_edges(panel) == {"w1", "o1E", "o2E"}  # weights only where involves names them
     at(panel, "dE_total/dout_h1")
     assert lit_edges(panel) == {"w5", "w7", "o1E", "o2E"}
-    assert panel.diagram.edges["w6"].get_linewidth() < panel.diagram.edges["w5"].get_linewidth()
+    d = panel.diagram  # a lit edge is drawn over the plain one, thicker
+    assert d.edges["w6"].get_linewidth() < d.lit_edges["w5"].get_linewidth()
 
 
 def test_next_prev_and_slider_agree_and_clamp(panel):
@@ -153,6 +158,32 @@ def test_stepping_updates_artists_in_place_without_a_full_redraw(panel):
         assert not full_redraw
     assert panel.diagram.artists() == artists
     assert len(panel.live.figure.axes[0].get_children()) == count
+
+
+def test_a_step_redraws_only_what_it_changes(panel):
+    d = panel.diagram
+    assert not any(a.get_animated() for a in (*d.circles.values(), *d.edges.values()))  # background
+    at(panel, "out_h1")
+    panel.live.render()
+    panel.next()  # net_h2: h2's value appears, the highlight moves to h2
+    assert d.values["h2"].stale and d.lit_circles["h2"].stale
+    assert not any(t.stale for t in (d.values["h1"], d.labels["w1"], d.labels["w5"], d.names["h1"]))
+
+
+def test_the_diagram_texts_draw_the_pixels_a_plain_text_draws(panel, monkeypatch):
+    """FastText pastes its pixels from a cache: the same as a matplotlib Text, up to rounding."""
+    panel.live._set_scale(1)
+    for name in ("w5+", "E_total+"):  # labels in boxes, mathtext (E_total, the caption)
+        at(panel, name)
+        panel.live._background = None
+        fast = panel.live.render()[0].astype(int)
+        with monkeypatch.context() as m:
+            m.setattr(FastText, "draw", Text.draw)
+            m.setattr(FastText, "get_window_extent", Text.get_window_extent)
+            panel.live._background = None
+            plain = panel.live.render()[0]
+        assert np.abs(fast - plain).max() <= 2  # blending a box, then a text, rounds twice
+        panel.live._background = None
 
 
 def test_editing_w5_changes_its_gradient_shown(panel):

@@ -5,6 +5,8 @@ refusals in words, reset, and the drawing helpers of explorer/plots/conv_plots.p
 import numpy as np
 import pytest
 import traitlets
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from explorer.core import conv
 from explorer.core.images import IMAGES
@@ -390,3 +392,24 @@ def test_map_colours_gray_for_non_negative_maps():
     assert cp.map_colours(np.array([[0.0, 0.5]]))[0] is cp.GRAY
     cmap, clim = cp.map_colours(np.array([[-2.0, 1.0]]))
     assert cmap is cp.DIVERGING and clim == (-2.0, 2.0)
+
+
+def test_grid_numbers_are_drawn_in_their_own_colour_and_place():
+    """The grids' numbers are FastTexts that share one rendering per look: the same string in
+    another colour is rendered again, and each is pasted at its own cell."""
+    fig = Figure(figsize=(2, 1), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    grid = cp.number_grid(ax, size=2)
+    cp.set_grid(grid, np.array([[0.95, 0.05], [0.95, 0.95]]), cp.GRAY, (0, 1),
+                labels=np.array([["0.95", "0.95"], ["0.95", "0.95"]]))
+    fig.canvas.draw()
+    rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)
+    ink = rgb.max(axis=-1) - rgb.min(axis=-1) < 8  # greys only: the image and its numbers
+    cells = {(r, c): rgb[50 * r : 50 * r + 50, 100 * c : 100 * c + 100, 0] for r in (0, 1)
+             for c in (0, 1)}
+    assert ink.all()
+    assert cells[0, 1].max() > 200 and cells[0, 1].min() < 60  # white on black
+    assert cells[0, 0].min() < 60 and cells[1, 1].min() < 60  # black on light grey
+    assert np.array_equal(cells[0, 0], cells[1, 0])  # the same number, pasted in its own cell

@@ -32,8 +32,9 @@ def shown(panel):
 
 
 def lit(panel):
-    nodes = {n for n, c in panel.diagram.circles.items() if c.get_linewidth() > 2}
-    edges = {k for k, line in panel.diagram.edges.items() if line.get_color() == HIGHLIGHT}
+    d = panel.diagram  # the highlight overlays shown over the plain nodes and edges
+    nodes = {n for n, c in d.lit_circles.items() if c.get_visible() and c.get_linewidth() > 2}
+    edges = {k for k, line in d.lit_edges.items() if line.get_visible() and line.get_color() == HIGHLIGHT}
     return nodes, edges
 
 
