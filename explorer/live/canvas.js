@@ -1,10 +1,19 @@
-// The browser side of LiveFigure: draws PNG frames (whole or a dirty rectangle) onto one <canvas>.
+// The browser side of LiveFigure: draws PNG frames (whole or a dirty rectangle) onto one <canvas>,
+// and says which it has drawn, at most every ACK_EVERY ms (the kernel sends at most AHEAD frames more).
+const ACK_EVERY = 100; // ms: acknowledge what has been drawn at most this often
+
 function render({ model, el }) {
   const canvas = document.createElement("canvas");
   canvas.className = "nnx-live";
   const ctx = canvas.getContext("2d");
   let frames = 0;
   let chain = Promise.resolve();
+  let drawn = 0; // the number of the last frame drawn
+  let ackTimer = null;
+  function ack() {
+    ackTimer = null;
+    model.send({ type: "ack", seq: drawn });
+  }
 
   function size() {
     canvas.style.width = model.get("width") + "px";
@@ -30,6 +39,8 @@ function render({ model, el }) {
     frames += 1;
     canvas.dataset.frames = String(frames);
     canvas.dataset.seq = String(msg.seq);
+    drawn = msg.seq;
+    if (!ackTimer) ackTimer = setTimeout(ack, ACK_EVERY); // one message for a run of frames
   }
 
   model.on("msg:custom", (msg, buffers) => {
@@ -58,6 +69,7 @@ function render({ model, el }) {
   el.appendChild(canvas);
   ready();
   return () => {
+    if (ackTimer) clearTimeout(ackTimer);
     if (media) media.removeEventListener("change", ready);
     canvas.remove();
   };

@@ -4,8 +4,10 @@ The static part (axes, ticks, labels, fixed artists) is drawn once and cached as
 registered with `animate()` are redrawn onto it (blitting) on every `draw_idle()`, and only the rectangle
 that changed is encoded (lossless PNG) and sent to the canvas. Bursts are coalesced: at most one frame per
 FRAME_INTERVAL, always of the latest state. A change of limits, labels, scales or size is detected and the
-background re-cached. Where no browser is attached (an executed or exported notebook), `_repr_mimebundle_`
-carries a PNG of the whole figure.
+background re-cached. The canvas says which frames it has drawn (a few times a second); at most AHEAD
+frames are unacknowledged at a time, so a browser that cannot keep up gets fewer frames (always of the
+latest state) instead of a queue of them in the server. Where no browser is attached (an executed or exported
+notebook), `_repr_mimebundle_` carries a PNG of the whole figure.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from matplotlib.transforms import Bbox
 from explorer.live.png import encode_png
 
 FRAME_INTERVAL = 1 / 60  # seconds: the most frames per second a burst of changes produces
+AHEAD = 8  # frames sent and not yet acknowledged, at most (the canvas acknowledges every 0.1 s)
+ACK_WAIT = 1.0  # seconds: with AHEAD frames unacknowledged, the next one goes after this (a lost view)
 MAX_SCALE = 3.0
 TILE = 64  # pixels: the unit in which changed regions are found and sent
 EXTENT_PAD = 4  # CSS pixels around what an artist says it covers (antialiasing, joins, caps)
@@ -86,7 +90,8 @@ class LiveFigure:
         self._dirty = False
         self._handle = None
         self._last_sent = 0.0
-        self._seq = 0
+        self._seq = 0  # the number of the last frame sent
+        self._acked = 0  # the number of the last frame a canvas said it has drawn
         self._previous = None  # the last frame sent, as one uint32 per pixel
 
     @property
@@ -109,10 +114,12 @@ class LiveFigure:
         self._background = self._spare = None
 
     def rest(self) -> None:
-        """Free the pixel caches (background, last frame sent) while nobody looks at the figure, as
-        in a hidden tab; its next frame is drawn and sent whole."""
+        """Free the pixels (background, last frame sent, the renderer's buffer) while nobody looks
+        at the figure, as in a hidden tab; its next frame is drawn and sent whole."""
         self._forget()
         self._previous, self._extents = None, {}
+        canvas = self.figure.canvas
+        canvas.renderer, canvas._lastKey = None, None  # get_renderer() makes a new one when asked
 
     def draw_idle(self) -> None:
         """Ask for a frame of the current state; a burst of requests gives one frame of the latest."""
@@ -124,8 +131,13 @@ class LiveFigure:
         except RuntimeError:
             self.flush()
             return
-        wait = max(0.0, self._last_sent + FRAME_INTERVAL - time.perf_counter())
-        self._handle = loop.call_later(wait, self._scheduled)
+        self._handle = loop.call_later(self._wait(), self._scheduled)
+
+    def _wait(self) -> float:
+        """Seconds until the next frame may go: a frame interval after the last one, or, while AHEAD
+        frames are unacknowledged, until an acknowledgement comes (at most ACK_WAIT)."""
+        wait = FRAME_INTERVAL if self._seq - self._acked < AHEAD else ACK_WAIT
+        return max(0.0, self._last_sent + wait - time.perf_counter())
 
     def _scheduled(self) -> None:
         self._handle = None
@@ -296,12 +308,26 @@ class LiveFigure:
             self._set_scale(content.get("dpr", 1))
             self.connected = True
             self._previous = None  # a new view needs a whole frame (the cached background serves)
+            self._acked = self._seq
             self._dirty = True
             self.flush()
+        elif content.get("type") == "ack":
+            self._on_ack(content.get("seq"))
         elif content.get("type") == "click" and self.on_click is not None:
             x, y = content.get("x"), content.get("y")
             if all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in (x, y)):
                 self.on_click(float(x), 1 - float(y))
+
+    def _on_ack(self, seq) -> None:
+        """A canvas has drawn frame `seq`: a frame held back for it may go now."""
+        if not (isinstance(seq, int) and self._acked < seq <= self._seq):
+            return
+        self._acked = seq
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        if self._dirty:
+            self.draw_idle()
 
     def _set_scale(self, dpr) -> None:
         try:

@@ -107,3 +107,23 @@ def test_slider_redraws_canvas_exactly(open_notebook, screens, scale):
     seqs = page.evaluate("window.nnxSeqs")
     assert seqs and all(a < b for a, b in zip(seqs, seqs[1:])), f"frames out of order: {seqs}"
     assert log.problems == []
+
+
+def test_the_canvas_acknowledges_frames_so_a_long_burst_keeps_flowing(open_notebook):
+    """The kernel sends at most AHEAD unacknowledged frames (then one a second): a run of 60 changes
+    gives far more frames than that only if the canvas's acknowledgements reach the kernel."""
+    from explorer.live.figure import AHEAD
+
+    page, log = open_notebook("live_canvas_acks.ipynb", NOTEBOOK, scale=1)
+    assert shoot.wait_for_canvases(page, timeout=45) == 1
+    wait_for_pixels(page, expected_rgb(0, 1))
+    before = page.evaluate(CANVAS_STATE)["frames"]
+    page.locator(".noUi-handle").first.focus()
+    for _ in range(60):
+        page.keyboard.press("ArrowRight")
+        time.sleep(0.05)
+    want = expected_rgb(60, 1)
+    assert np.array_equal(wait_for_pixels(page, want), want)
+    frames = page.evaluate(CANVAS_STATE)["frames"] - before
+    assert frames >= AHEAD + 12, f"only {frames} frames for 60 changes: acknowledgements lost?"
+    assert log.problems == []

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer.live import LiveFigure
+from explorer.live import LiveFigure, figure
 from explorer.live.png import encode_png
 
 
@@ -134,6 +134,57 @@ def test_a_burst_of_changes_draws_one_frame_of_the_latest_state():
     assert tuple(line.get_ydata()) == (19, 19)
 
 
+def _changes(live, count, ack, pause=0.03):
+    """Under an event loop: `count` changes `pause` s apart, the canvas acknowledging each frame
+    at once if `ack`; the frames sent, and their numbers."""
+    async def run():
+        connect(live)
+        for k in range(count):
+            live.line.set_ydata(np.full(50, k / count))
+            live.draw_idle()
+            await asyncio.sleep(pause)
+            if ack:
+                live._on_msg(live.widget, {"type": "ack", "seq": live._seq}, [])
+        return [c["seq"] for c, _ in live.sent]
+
+    return asyncio.run(run())
+
+
+def test_acknowledged_frames_all_go_out(live):
+    assert _changes(live, 6, ack=True) == list(range(1, 8))  # the view's first frame, then one per change
+
+
+def test_no_more_than_ahead_frames_go_out_unacknowledged(live, monkeypatch):
+    monkeypatch.setattr(figure, "ACK_WAIT", 0.1)
+    seqs = _changes(live, 12, ack=False)  # 0.36 s: the ready frame, AHEAD - 1 more, then one per 0.1 s
+    assert figure.AHEAD <= len(seqs) <= figure.AHEAD + 4
+
+
+def test_an_acknowledgement_lets_the_held_frame_go_at_once(live):
+    async def run():
+        connect(live)
+        live._on_msg(live.widget, {"type": "ack", "seq": live._seq}, [])
+        for k in range(figure.AHEAD + 1):  # AHEAD frames unacknowledged, the next held
+            live.line.set_ydata(np.full(50, k / (figure.AHEAD + 1)))  # every frame differs
+            live.draw_idle()
+            await asyncio.sleep(0.03)
+        held = len(live.sent)
+        live._on_msg(live.widget, {"type": "ack", "seq": live._seq}, [])
+        await asyncio.sleep(0.03)
+        return held, len(live.sent)
+
+    held, after = asyncio.run(run())
+    assert after == held + 1
+    assert live.sent[-1][0]["seq"] == live._seq and not live._dirty
+
+
+@pytest.mark.parametrize("seq", [0, 99, "1", None, 1.0, -1])
+def test_a_bad_acknowledgement_is_ignored(live, seq):
+    connect(live)
+    live._on_msg(live.widget, {"type": "ack", "seq": seq}, [])
+    assert live._acked == 0
+
+
 def test_static_fallback_carries_a_png(live):
     bundle = live._repr_mimebundle_()
     assert "image/png" in bundle and "application/vnd.jupyter.widget-view+json" in bundle
@@ -198,7 +249,7 @@ def test_a_new_view_gets_a_whole_frame_from_the_cached_background(live):
 def test_a_resting_figure_frees_its_pixels_and_sends_its_next_frame_whole(live):
     connect(live)
     live.rest()
-    assert live._background is None and live._previous is None
+    assert live._background is None and live._previous is None and live.figure.canvas.renderer is None
     live.line.set_ydata(np.full(50, 1.5))
     live.draw_idle()
     header, buffers = live.sent[-1]
