@@ -27,7 +27,7 @@ from explorer.panels.training_state import OUTPUTS, SEED_MAX, UNITS, TrainingSta
 from explorer.plots.training_view import HEIGHT, WIDTH, TrainingView
 
 FRAME_TIME = 1 / 36  # seconds per frame while playing (aims above 30/s): updates fill what drawing leaves
-BUDGET = (0.004, 0.025)  # the least and most seconds of updates per frame (4 ms: ~60 updates of 2-8-8-1)
+BUDGET = (0.006, 0.025)  # the least and most seconds of updates per frame (6 ms: ~45 updates of 2-8-8-1)
 DIAGRAM_EVERY = 3  # frames per update of the network diagram while playing (it costs the most)
 PAUSE = 0.002  # seconds each frame yields to the kernel (Pause, sending the frame)
 W = widgets.Layout
