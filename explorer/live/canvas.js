@@ -1,4 +1,4 @@
-// The browser side of LiveFigure: draws PNG frames (whole or a dirty rectangle) onto one <canvas>,
+// The browser side of LiveFigure: draws PNG frames (whole, or changed rectangles) onto one <canvas>,
 // and says which it has drawn, at most every ACK_EVERY ms (the kernel sends at most AHEAD frames more).
 const ACK_EVERY = 100; // ms: acknowledge what has been drawn at most this often
 
@@ -26,16 +26,14 @@ function render({ model, el }) {
   }
 
   async function draw(msg, buffers) {
-    const blobs = buffers.map((b) => createImageBitmap(new Blob([b], { type: "image/png" })));
-    const bitmaps = await Promise.all(blobs);
+    // One PNG holds every changed rectangle; rects[i] = [x, y, w, h, x in the PNG, y in it].
+    const bitmap = await createImageBitmap(new Blob([buffers[0]], { type: "image/png" }));
     if (msg.full) {
       if (canvas.width !== msg.W) canvas.width = msg.W;
       if (canvas.height !== msg.H) canvas.height = msg.H;
     }
-    bitmaps.forEach((bitmap, i) => {
-      ctx.drawImage(bitmap, msg.rects[i][0], msg.rects[i][1]);
-      bitmap.close();
-    });
+    for (const [x, y, w, h, sx, sy] of msg.rects) ctx.drawImage(bitmap, sx, sy, w, h, x, y, w, h);
+    bitmap.close();
     frames += 1;
     canvas.dataset.frames = String(frames);
     canvas.dataset.seq = String(msg.seq);

@@ -54,6 +54,25 @@ def _scale_only(before: tuple | None, after: tuple) -> bool:
     return before is not None and before[1] != after[1] and before[:1] + before[2:] == after[:1] + after[2:]
 
 
+def _pack(buffer: np.ndarray, rects: list) -> tuple[np.ndarray, list[list[int]]]:
+    """The rectangles (x, y, w, h) of `buffer` side by side in rows of one image (the browser decodes
+    one PNG, not one per rectangle), and where each goes: [x, y, w, h, x in the image, y in it]."""
+    if len(rects) == 1:
+        x, y, w, h = rects[0]
+        return buffer[y : y + h, x : x + w], [[x, y, w, h, 0, 0]]
+    width = max(w for _, _, w, _ in rects)
+    places, left, top, row = [], 0, 0, 0
+    for x, y, w, h in rects:
+        if left + w > width:
+            left, top, row = 0, top + row, 0
+        places.append([x, y, w, h, left, top])
+        left, row = left + w, max(row, h)
+    atlas = np.zeros((top + row, width, 4), np.uint8)
+    for x, y, w, h, ax, ay in places:
+        atlas[ay : ay + h, ax : ax + w] = buffer[y : y + h, x : x + w]
+    return atlas, places
+
+
 def with_png(widget, png: bytes) -> dict:
     """The display bundle of `widget` plus a PNG, shown where no frontend runs widgets."""
     bundle = widget._repr_mimebundle_() or {}
@@ -269,10 +288,9 @@ class LiveFigure:
         if not rects:
             return
         self._seq += 1
-        pngs = [encode_png(buffer[y : y + h, x : x + w]) for x, y, w, h in rects]
-        header = {"type": "frame", "rects": [r[:2] for r in rects], "full": whole, "W": W, "H": H,
-                  "seq": self._seq}
-        self.widget.send(header, buffers=pngs)
+        atlas, places = _pack(buffer, rects)
+        header = {"type": "frame", "rects": places, "full": whole, "W": W, "H": H, "seq": self._seq}
+        self.widget.send(header, buffers=[encode_png(atlas)])
         self.frames += 1
         self._last_sent = time.perf_counter()
 

@@ -15,7 +15,7 @@ from explorer.core.backprop import Example, Trace, trace
 from explorer.core.backprop_lecture import AFTER, PRINTED, compare_with_lecture
 from explorer.live import LiveFigure
 from explorer.panels.backprop_state import FIELDS, MAX_UPDATES, BackpropState
-from explorer.panels.base import Panel
+from explorer.panels.base import Panel, settle
 from explorer.panels.export import Export
 from explorer.plots import network_diagram as nd
 from explorer.plots.fasttext import fast
@@ -171,7 +171,7 @@ class BackpropPanel(Panel):
         nd.highlight(d, involved & set(d.circles), edges)
         self.caption.set_text(f"step {k}/{len(tr.steps)} · {SECTION_TITLES[step.section]}\n"
                               f"${step.symbol_latex}$ = {full(step.value)}")
-        self.formula.value = formula_html(tr, k)
+        settle(self.formula, formula_html(tr, k))
         self.step_label.value = f"<b>{k}</b> / {len(tr.steps)}"
         self.controls["prev"].disabled = k == 1
         self.controls["next"].disabled = k == len(tr.steps)

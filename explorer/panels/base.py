@@ -3,6 +3,7 @@ two-way binding of a control to a state trait, and display with a static image f
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import html
 import logging
@@ -18,6 +19,27 @@ from explorer.panels.export import Export, ExportBar, figure_exports
 
 log = logging.getLogger("explorer")
 LEVELS = {"info": "#333333", "warning": "#8a5a00", "error": "#b00020"}
+SETTLE = 0.12  # seconds: a typeset formula follows once its slider has been still this long
+
+
+def settle(widget: widgets.HTMLMath, value: str) -> None:
+    """widget.value = value once changes pause for SETTLE seconds (at once where no event loop runs,
+    as in a test or an executed notebook). The browser takes tens of milliseconds to typeset a
+    formula, which would otherwise hold up every frame of a figure while its slider moves."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        widget.value = value
+        return
+    pending = getattr(widget, "_settling", None)
+    if pending is not None:
+        pending.cancel()
+
+    def apply() -> None:
+        widget._settling = None
+        widget.value = value
+
+    widget._settling = loop.call_later(SETTLE, apply)
 
 
 def show(control: widgets.ValueWidget, value) -> None:

@@ -12,7 +12,7 @@ import traitlets
 
 from explorer.core import conv
 from explorer.live import LiveFigure
-from explorer.panels.base import Panel
+from explorer.panels.base import Panel, settle
 from explorer.panels.convolution_state import (
     CUSTOM,
     KS,
@@ -333,7 +333,7 @@ class ConvolutionPanel(Panel):
         rows, cols = setup.shape
         self.where.value = (f"<span style='font-size:14px'>window {s.position + 1} of "
                             f"{rows * cols}: map row {w.i + 1}, column {w.j + 1}</span>")
-        self.formula.value = formula_html(w, s.thetas[s.current], p, (H, W))
+        settle(self.formula, formula_html(w, s.thetas[s.current], p, (H, W)))
         self.live.draw_idle()
 
 

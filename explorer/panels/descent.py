@@ -13,7 +13,7 @@ from matplotlib.ticker import MaxNLocator
 
 from explorer.core import linear as L
 from explorer.live import LiveFigure
-from explorer.panels.base import Panel
+from explorer.panels.base import Panel, settle
 from explorer.panels.controls import LogSlider, Slider
 from explorer.panels.descent_state import MAX_N, MAX_OFFSET, MAX_STEPS, NAMES, DescentState
 from explorer.plots import surface as S
@@ -307,7 +307,7 @@ class DescentPanel(Panel):
         s, d = self.state, self.state.data
         w = run.path[-1]
         if not np.all(np.isfinite(w)):
-            self.rule.value = "The weights are no longer finite numbers; press reset."
+            settle(self.rule, "The weights are no longer finite numbers; press reset.")
             return
         with np.errstate(over="ignore", invalid="ignore"):
             g = L.gradient(w, d.X, d.t)
@@ -316,7 +316,6 @@ class DescentPanel(Panel):
                  f"{_num(new[j], False)}" for j in range(2)]
         when = (f"stopped after step {len(run.errors) - 1}: the next update would be"
                 if run.stopped else f"next batch update, from step {s.steps}:")
-        self.rule.value = (
-            r"Rule: $w_j \leftarrow w_j - \eta\,\partial E/\partial w_j$ with "
-            r"$\partial E/\partial w_j = -2\sum_i (t_i - y_i)\,x_{ij}$; " + when
-            + "$$" + r",\qquad ".join(parts) + "$$")
+        settle(self.rule, r"Rule: $w_j \leftarrow w_j - \eta\,\partial E/\partial w_j$ with "
+               r"$\partial E/\partial w_j = -2\sum_i (t_i - y_i)\,x_{ij}$; " + when
+               + "$$" + r",\qquad ".join(parts) + "$$")

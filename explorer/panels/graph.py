@@ -15,7 +15,7 @@ import traitlets
 
 from explorer.core.graph import LATEX, OPS, Graph, build
 from explorer.live import LiveFigure
-from explorer.panels.base import Panel
+from explorer.panels.base import Panel, settle
 from explorer.plots import network_diagram as nd
 from explorer.plots.fasttext import fast
 from explorer.plots.style import FONT
@@ -217,7 +217,7 @@ class GraphPanel(Panel):
         nd.set_texts(d.grads, gtexts, d.hidden)
         nd.highlight(d, lit, {key for key, (a, b) in EDGES.items() if {a, b} <= lit})
         self.caption.set_text(caption)
-        self.formula.value = self._formula(k)
+        settle(self.formula, self._formula(k))
         self.step_label.value = f"<b>{k}</b> / {st.n_steps}"
         self.controls["prev"].disabled = k == 1
         self.controls["next"].disabled = k == st.n_steps
