@@ -19,7 +19,7 @@ from explorer.panels.export import Export, ExportBar, figure_exports
 
 log = logging.getLogger("explorer")
 LEVELS = {"info": "#333333", "warning": "#8a5a00", "error": "#b00020"}
-SETTLE = 0.12  # seconds: a typeset formula follows once its slider has been still this long
+SETTLE = 0.06  # seconds: a typeset formula follows once its figure has drawn and its slider is still
 
 
 def settle(widget: widgets.HTMLMath, value: str) -> None:
