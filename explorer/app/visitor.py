@@ -25,7 +25,7 @@ def request_url(env: dict | None = None) -> str:
 async def _receive(url: str) -> str | None:
     try:
         connection = await websocket_connect(url, connect_timeout=5)
-    except (OSError, asyncio.TimeoutError):
+    except Exception:  # refused, timed out, not found: no request info, the page still works
         return None
     try:
         return await connection.read_message()

@@ -1,6 +1,7 @@
 """A preheated kernel gets its visitor's query string from Voila's server, without importing Voila."""
 
 import asyncio
+import contextlib
 import json
 import socket
 import subprocess
@@ -21,34 +22,44 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server():
-    """A stand-in for Voila's request-info websocket: sends `server.payload` to the kernel that
-    connects to /voila/query/<kernel id> and records the ids."""
-    state = {"payload": "{}", "ids": [], "port": free_port()}
-
-    class Handler(WebSocketHandler):
-        def open(self, kernel_id):
-            state["ids"].append(kernel_id)
-            self.write_message(state["payload"])
-
-    ready, stop = threading.Event(), {}
+@contextlib.contextmanager
+def tornado_server(handlers: list):
+    """A tornado application with `handlers` on a free port of 127.0.0.1, in a thread; its port."""
+    port, ready, state = free_port(), threading.Event(), {}
 
     def run():
         async def main():
-            Application([(r"/voila/query/(.*)", Handler)]).listen(state["port"], "127.0.0.1")
-            stop["event"], stop["loop"] = asyncio.Event(), asyncio.get_running_loop()
+            Application(handlers).listen(port, "127.0.0.1")
+            state["stop"], state["loop"] = asyncio.Event(), asyncio.get_running_loop()
             ready.set()
-            await stop["event"].wait()
+            await state["stop"].wait()
 
         asyncio.run(main())
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     ready.wait(5)
-    yield state
-    stop["loop"].call_soon_threadsafe(stop["event"].set)
-    thread.join(5)
+    try:
+        yield port
+    finally:
+        state["loop"].call_soon_threadsafe(state["stop"].set)
+        thread.join(5)
+
+
+@pytest.fixture
+def server():
+    """A stand-in for Voila's request-info websocket: sends `server["payload"]` to the kernel that
+    connects to /voila/query/<kernel id> and records the ids."""
+    state = {"payload": "{}", "ids": []}
+
+    class Handler(WebSocketHandler):
+        def open(self, kernel_id):
+            state["ids"].append(kernel_id)
+            self.write_message(state["payload"])
+
+    with tornado_server([(r"/voila/query/(.*)", Handler)]) as port:
+        state["port"] = port
+        yield state
 
 
 def preheat(monkeypatch, port):
@@ -89,3 +100,10 @@ def test_the_dashboard_does_not_import_voila():
     code = "import sys, explorer.app.dashboard; print('voila' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_server_without_the_handler_gives_no_query(monkeypatch):
+    """A port that answers HTTP but has no request-info websocket (404): no query, no exception."""
+    with tornado_server([]) as port:
+        preheat(monkeypatch, port)
+        assert wait_for_visitor() == {}
