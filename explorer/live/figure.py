@@ -99,6 +99,7 @@ class LiveFigure:
         self.widget = Canvas(width=round(width * dpi), height=round(height * dpi))
         self.widget.on_msg(self._on_msg)
         self.on_click = None  # callable(x, y) in figure fractions (0..1, origin bottom left)
+        self._on_shown: list = []  # callables run once a browser has been sent the first frame
         self.frames = 0  # frames sent to the browser
         self.connected = False  # a browser view has said it is ready
         self._animated: list[Artist] = []
@@ -122,6 +123,13 @@ class LiveFigure:
         artist.set_animated(True)
         self._animated.append(artist)
         return artist
+
+    def when_shown(self, fn) -> None:
+        """Call fn() once a browser view has been sent its first frame (at once if one has)."""
+        if self.connected:
+            fn()
+        else:
+            self._on_shown.append(fn)
 
     def invalidate(self) -> None:
         """Re-cache the background on the next frame (call after changing a static artist)."""
@@ -329,6 +337,9 @@ class LiveFigure:
             self._acked = self._seq
             self._dirty = True
             self.flush()
+            shown, self._on_shown = self._on_shown, []
+            for fn in shown:
+                fn()
         elif content.get("type") == "ack":
             self._on_ack(content.get("seq"))
         elif content.get("type") == "click" and self.on_click is not None:

@@ -19,7 +19,7 @@ from explorer.panels.activations_state import (
     Z_LIMIT,
     ActivationState,
 )
-from explorer.panels.base import Panel
+from explorer.panels.base import Panel, settle
 from explorer.panels.controls import LogSlider, RangeSlider, Slider
 from explorer.plots import activation_plots as ap
 from explorer.plots.style import COLORS, FONT, tidy
@@ -304,7 +304,8 @@ class ActivationPanel(Panel):
             f"${html.escape(_display(self.state.activation(n).formula), quote=False)}$</span>"
             for n in self.state.functions
         ]
-        self.formulas.value = f"<div style='font-size:15px;line-height:2.2'>{''.join(items)}</div>"
+        settle(self.formulas, f"<div style='font-size:15px;line-height:2.2'>{''.join(items)}</div>",
+               after=self.live)
 
     def _notes(self) -> tuple[str, str]:
         """What the current (accepted) state deserves a word about, and how loudly."""

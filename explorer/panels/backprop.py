@@ -171,7 +171,7 @@ class BackpropPanel(Panel):
         nd.highlight(d, involved & set(d.circles), edges)
         self.caption.set_text(f"step {k}/{len(tr.steps)} · {SECTION_TITLES[step.section]}\n"
                               f"${step.symbol_latex}$ = {full(step.value)}")
-        settle(self.formula, formula_html(tr, k))
+        settle(self.formula, formula_html(tr, k), after=self.live)
         self.step_label.value = f"<b>{k}</b> / {len(tr.steps)}"
         self.controls["prev"].disabled = k == 1
         self.controls["next"].disabled = k == len(tr.steps)

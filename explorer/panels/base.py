@@ -22,10 +22,11 @@ LEVELS = {"info": "#333333", "warning": "#8a5a00", "error": "#b00020"}
 SETTLE = 0.06  # seconds: a typeset formula follows once its figure has drawn and its slider is still
 
 
-def settle(widget: widgets.HTMLMath, value: str) -> None:
+def settle(widget: widgets.HTMLMath, value: str, after: LiveFigure | None = None) -> None:
     """widget.value = value once changes pause for SETTLE seconds (at once where no event loop runs,
     as in a test or an executed notebook). The browser takes tens of milliseconds to typeset a
-    formula, which would otherwise hold up every frame of a figure while its slider moves."""
+    formula, which would otherwise hold up every frame of a figure while its slider moves; nor
+    should it hold up the first frame: until the live figure `after` is shown, the value waits."""
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
@@ -34,6 +35,13 @@ def settle(widget: widgets.HTMLMath, value: str) -> None:
     pending = getattr(widget, "_settling", None)
     if pending is not None:
         pending.cancel()
+    widget._settling = None
+    if after is not None and not after.connected:
+        if getattr(widget, "_held", None) is None:
+            after.when_shown(lambda: settle(widget, widget._held))
+        widget._held = value
+        return
+    widget._held = None
 
     def apply() -> None:
         widget._settling = None

@@ -333,7 +333,7 @@ class ConvolutionPanel(Panel):
         rows, cols = setup.shape
         self.where.value = (f"<span style='font-size:14px'>window {s.position + 1} of "
                             f"{rows * cols}: map row {w.i + 1}, column {w.j + 1}</span>")
-        settle(self.formula, formula_html(w, s.thetas[s.current], p, (H, W)))
+        settle(self.formula, formula_html(w, s.thetas[s.current], p, (H, W)), after=self.live)
         self.live.draw_idle()
 
 

@@ -307,7 +307,7 @@ class DescentPanel(Panel):
         s, d = self.state, self.state.data
         w = run.path[-1]
         if not np.all(np.isfinite(w)):
-            settle(self.rule, "The weights are no longer finite numbers; press reset.")
+            settle(self.rule, "The weights are no longer finite numbers; press reset.", after=self.live)
             return
         with np.errstate(over="ignore", invalid="ignore"):
             g = L.gradient(w, d.X, d.t)
@@ -318,4 +318,4 @@ class DescentPanel(Panel):
                 if run.stopped else f"next batch update, from step {s.steps}:")
         settle(self.rule, r"Rule: $w_j \leftarrow w_j - \eta\,\partial E/\partial w_j$ with "
                r"$\partial E/\partial w_j = -2\sum_i (t_i - y_i)\,x_{ij}$; " + when
-               + "$$" + r",\qquad ".join(parts) + "$$")
+               + "$$" + r",\qquad ".join(parts) + "$$", after=self.live)

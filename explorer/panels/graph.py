@@ -217,7 +217,7 @@ class GraphPanel(Panel):
         nd.set_texts(d.grads, gtexts, d.hidden)
         nd.highlight(d, lit, {key for key, (a, b) in EDGES.items() if {a, b} <= lit})
         self.caption.set_text(caption)
-        settle(self.formula, self._formula(k))
+        settle(self.formula, self._formula(k), after=self.live)
         self.step_label.value = f"<b>{k}</b> / {st.n_steps}"
         self.controls["prev"].disabled = k == 1
         self.controls["next"].disabled = k == st.n_steps

@@ -31,11 +31,13 @@ def test_a_burst_sets_only_the_last_value_once_changes_pause():
     assert seen == ["$4$"]
 
 
-def test_the_stepping_panels_formulas_settle(monkeypatch):
+def test_the_stepping_panels_formulas_settle():
     """Under a running loop the convolution panel's formula waits; the figure does not."""
     from explorer.panels.convolution import ConvolutionPanel
 
     panel = ConvolutionPanel()
+    panel.live.widget.send = lambda content, buffers=None: None
+    panel.live._on_msg(panel.live.widget, {"type": "ready", "dpr": 1}, [])  # a browser shows it
     first = panel.formula.value
 
     async def step():
@@ -46,3 +48,25 @@ def test_the_stepping_panels_formulas_settle(monkeypatch):
 
     assert asyncio.run(step()) == first
     assert panel.formula.value != first
+
+
+def test_a_formula_waits_for_its_figure_to_be_shown_and_keeps_the_latest_value():
+    from explorer.live import LiveFigure
+
+    live = LiveFigure(2, 2)
+    live.figure.add_subplot()
+    live.widget.send = lambda content, buffers=None: None
+    w = widgets.HTMLMath()
+
+    async def session():
+        base.settle(w, "$1$", after=live)
+        base.settle(w, "$2$", after=live)
+        await asyncio.sleep(base.SETTLE * 1.5)
+        unseen = w.value
+        live._on_msg(live.widget, {"type": "ready", "dpr": 1}, [])  # the browser shows the figure
+        assert w.value == ""  # its first frame goes first
+        await asyncio.sleep(base.SETTLE * 1.5)
+        return unseen
+
+    assert asyncio.run(session()) == ""
+    assert w.value == "$2$" and live.frames == 1
