@@ -151,13 +151,13 @@ class InitializationPanel(Panel):
         self.loss_lines, self.loss_ends = {}, {}
         for s in STARTS:  # zeros dashed and drawn last: it often lies on N(0, 0.1)'s line
             style = {"ls": (0, (4, 3)), "zorder": 3} if s == "zeros" else {}
-            self.loss_lines[s] = self.ax_loss.plot([], [], color=COLOR[s], lw=2,
-                                                   label=label(s, self.state.sigma), **style)[0]
+            key = "N(0, σ)" if s == "large" else label(s, self.state.sigma)  # σ: the heading has it
+            self.loss_lines[s] = self.ax_loss.plot([], [], color=COLOR[s], lw=2, label=key, **style)[0]
             self.loss_ends[s] = self.ax_loss.plot([], [], "o", color=COLOR[s], ms=5)[0]
         for s in (*STARTS[1:], STARTS[0]):
             anim(self.loss_lines[s])
             anim(self.loss_ends[s])
-        # animated: its last label follows sigma, which should not redraw the whole figure
+        # animated: drawn over the loss lines
         anim(self.ax_loss.legend(loc="upper right", fontsize=FONT["legend"], frameon=True,
                                  framealpha=0.9, handlelength=1.4))
 
@@ -192,11 +192,6 @@ class InitializationPanel(Panel):
                 self._draw_cell(r, start, None if now is None else now[r])
         self._draw_losses()
         self._write_verdicts()
-        legend = self.ax_loss.get_legend()
-        text = legend.get_texts()[STARTS.index("large")]
-        if text.get_text() != label("large", s.sigma):
-            text.set_text(label("large", s.sigma))
-            legend.stale = True  # its texts do not tell it
         arch = "-".join(map(str, s.sizes))
         self.caption.set_text(
             f"rows: hidden layers ℓ of {arch}, g = {s.hidden}  ·  grey: a at the start  ·  "
