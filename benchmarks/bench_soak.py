@@ -176,6 +176,13 @@ def text_cache() -> int:
         return -1
 
 
+def pasted_texts() -> float:
+    """MiB of text pixels FastText keeps to paste (a cache capped at fasttext.SPRITE_BYTES)."""
+    from explorer.plots.fasttext import FastText
+
+    return FastText._bytes / MIB
+
+
 def alive(cls) -> int:
     """How many instances of `cls` the garbage collector tracks."""
     return sum(isinstance(o, cls) for o in gc.get_objects())
@@ -195,13 +202,13 @@ def measure() -> dict:
             "heap": float("nan") if heap is None else heap / MIB,
             "figures": alive(Figure), "widgets": len(widget_module._instances),
             "blocks": sys.getallocatedblocks(), "objects": len(gc.get_objects()),
-            "text": text_cache()}
+            "text": text_cache(), "pasted": pasted_texts()}
 
 
 ROWS = [("rss", "RSS (MiB)", "{:10.1f}"), ("heap", "heap in use (MiB)", "{:10.1f}"),
         ("figures", "matplotlib Figures", "{:10d}"), ("widgets", "widgets alive", "{:10d}"),
         ("blocks", "Python blocks", "{:10d}"), ("objects", "gc-tracked objects", "{:10d}"),
-        ("text", "text-layout cache", "{:10d}")]
+        ("text", "text-layout cache", "{:10d}"), ("pasted", "pasted texts (MiB)", "{:10.1f}")]
 
 
 def table(rows: list[tuple[str, dict]]) -> str:

@@ -16,8 +16,8 @@ from matplotlib.colors import to_rgba
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox, IdentityTransform
 
-SPRITE_BYTES = 4 * 2**20  # the pixels of drawn texts kept for FastText, at most
-MAX_BOXES = 4096  # the window extents of texts kept for FastText, at most
+SPRITE_BYTES = 2 * 2**20  # the pixels of drawn texts kept for FastText, at most
+MAX_BOXES = 1024  # the window extents of texts kept for FastText, at most
 SCRATCH = (640, 256)  # pixels: the buffer FastText renders a text in (a larger one gets its own)
 
 
