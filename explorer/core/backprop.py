@@ -138,6 +138,11 @@ def _sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
+def _half_square(d: float) -> float:
+    """1/2 d^2, inf rather than OverflowError for a huge d (float ** raises, float * does not)."""
+    return 0.5 * d * d
+
+
 def _num(v: float) -> str:
     """v with up to 9 decimals, as the lecture prints it."""
     s = f"{v:.9f}".rstrip("0").rstrip(".")
@@ -181,7 +186,7 @@ def descend(ex: Example, n: int, new_w: bool = False) -> tuple[Example, list[flo
         if ex.update_biases:
             b1, b2 = b1 - ex.eta * (e1 + e2), b2 - ex.eta * (d1 + d2)
         h1, h2, y1, y2 = _forward_pass(ex, w, b1, b2)
-        errors.append(0.5 * (ex.t1 - y1) ** 2 + 0.5 * (ex.t2 - y2) ** 2)
+        errors.append(_half_square(ex.t1 - y1) + _half_square(ex.t2 - y2))
     return replace(ex, w=w, b1=b1, b2=b2), errors
 
 
@@ -195,7 +200,7 @@ def _forward_pass(ex: Example, w: tuple[float, ...], b1: float, b2: float) -> tu
 def _outputs(ex: Example) -> tuple[float, float, float]:
     """(out_o1, out_o2, E_total) of a forward pass of `ex`."""
     y1, y2 = _forward_pass(ex, ex.w, ex.b1, ex.b2)[2:]
-    return y1, y2, 0.5 * (ex.t1 - y1) ** 2 + 0.5 * (ex.t2 - y2) ** 2
+    return y1, y2, _half_square(ex.t1 - y1) + _half_square(ex.t2 - y2)
 
 
 # ---- the steps -------------------------------------------------------------------------------
@@ -269,7 +274,7 @@ def _errors(s: _Builder) -> None:
     for o, t in (("o1", "t1"), ("o2", "t2")):
         y = s.v[f"out_{o}"]
         s.add("error", f"E_{o}", rf"\frac{{1}}{{2}}(t_{{{o}}} - {_sym(f'out_{o}')})^2",
-              rf"\frac{{1}}{{2}}({_num(s.v[t])} - {_num(y)})^2", 0.5 * (s.v[t] - y) ** 2, (o, "E"))
+              rf"\frac{{1}}{{2}}({_num(s.v[t])} - {_num(y)})^2", _half_square(s.v[t] - y), (o, "E"))
     e1, e2 = s.v["E_o1"], s.v["E_o2"]
     s.add("error", "E_total", "E_{o1} + E_{o2}", f"{_num(e1)} + {_num(e2)}", e1 + e2,
           ("o1", "o2", "E"))

@@ -110,7 +110,8 @@ def _forward(p: dict[str, float], sigmoid: bool, target: float | None) -> list[t
     rows += [("w2", "input", (), p["w2"]), ("z2", "mul", (into, "w2"), z2),
              ("w_b2", "input", (), p["w_b2"]), ("f", "add", ("z2", "w_b2"), z2 + p["w_b2"])]
     if target is not None:
-        rows.append(("E", "loss", ("f",), 0.5 * (target - rows[-1][3]) ** 2))
+        d = target - rows[-1][3]
+        rows.append(("E", "loss", ("f",), 0.5 * d * d))  # d ** 2 would raise on overflow
     return rows
 
 

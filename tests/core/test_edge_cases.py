@@ -255,3 +255,29 @@ def test_graph_panel_overflow_is_refused_in_words():
     assert level == "error" and "overflow" in text and "nothing was changed" in text.lower()
     panel.controls["reset"].click()
     assert panel.state.graph.value("f") == -10.0  # the lecture's f = (-2 · 3 - 1) · 2 + 4
+
+
+@pytest.mark.parametrize("target", [1e200, -1e308])
+def test_a_huge_target_gives_an_infinite_error_not_an_exception(target):
+    from dataclasses import replace
+
+    from explorer.core.backprop import Example, descend, trace
+    from explorer.core.graph import build
+
+    assert build(target=target).value("E") == math.inf  # (t - f) ** 2 raised OverflowError
+    ex = replace(Example.lecture(), t1=target)
+    assert trace(ex).value("E_total") == math.inf
+    assert descend(ex, 1)[1][0] == math.inf
+
+
+@pytest.mark.parametrize(("panel_name", "control"), [("graph", "target"), ("backprop", "t2")])
+def test_a_huge_target_is_refused_in_words_even_with_the_loss_off(panel_name, control):
+    from explorer.panels.backprop import BackpropPanel
+    from explorer.panels.graph import GraphPanel
+
+    panel = {"graph": GraphPanel, "backprop": BackpropPanel}[panel_name]()
+    before = getattr(panel.state, control)
+    panel.controls[control].value = 1e308
+    assert getattr(panel.state, control) == before
+    text, level = panel.last_message
+    assert level == "error" and "overflow" in text and "nothing was changed" in text.lower()
