@@ -1,5 +1,5 @@
 """Long runs, in one process, no browser: training updates with the live view and slider changes
-over every panel; memory and the number of matplotlib figures before, in the middle and after.
+over every panel; memory and the number of matplotlib figures before, along the way and after.
 
     python benchmarks/bench_soak.py [--updates 100000] [--changes 2000] [--per-frame 50]
 
@@ -107,18 +107,20 @@ def change(panels: dict, target: tuple, rng: np.random.Generator, counts: dict) 
 
 
 def soak(panels: dict, updates: int, changes: int, per_frame: int, seed: int = 0,
-         middle=None) -> dict:
+         parts: int = 2, between=None) -> dict:
     """Train for `updates` updates (frames of `per_frame`) with `changes` slider changes spread
-    evenly; call middle() half-way. Return counts (updates made, frames, changes, changes answered
-    with an error message) and `bugs`: what failed unexpectedly (a callback, a training frame),
-    each with how often, and the settings of the first time."""
+    evenly; call between() where each of the first `parts - 1` equal parts ends. Return counts
+    (updates made, frames, changes, changes answered with an error message) and `bugs`: what
+    failed unexpectedly (a callback, a training frame), each with how often, and the settings of
+    the first time."""
     rng = np.random.default_rng(seed)
     training, targets = panels["training"], sliders(panels)
     counts = {"updates": 0, "frames": 0, "changes": 0, "errors": 0, "bugs": {}}
-    halfway, idle = -(-updates // per_frame) // 2, 0
+    n_frames, idle = -(-updates // per_frame), 0
+    marks = {n_frames * k // parts for k in range(1, parts)}
     while counts["updates"] < updates:
-        if middle is not None and counts["frames"] == halfway:
-            middle()
+        if between is not None and counts["frames"] in marks:
+            between()
         due = changes * min(counts["updates"] + per_frame, updates) // updates
         while counts["changes"] < due:
             change(panels, targets[counts["changes"] % len(targets)], rng, counts)
@@ -213,20 +215,27 @@ ROWS = [("rss", "RSS (MiB)", "{:10.1f}"), ("heap", "heap in use (MiB)", "{:10.1f
 
 def table(rows: list[tuple[str, dict]]) -> str:
     """The measurements side by side, with the growth from the first to the last and over the
-    second half (from the middle): a leak grows in both halves, a cache only in the first."""
+    second half: a leak grows in both halves, a cache only until it is full."""
     out = [f"  {'':20}" + "".join(f"{label:>10}" for label, _ in rows) + f"{'growth':>10}"
            + f"{'2nd half':>10}"]
     for key, label, fmt in ROWS:
         values = [m[key] for _, m in rows]
         signed = fmt.replace(":", ":+")
         out.append(f"  {label:20}" + "".join(fmt.format(v) for v in values)
-                   + signed.format(values[-1] - values[0]) + signed.format(values[-1] - values[-2]))
+                   + signed.format(values[-1] - values[0])
+                   + signed.format(values[-1] - values[halfway(rows)]))
     return "\n".join(out)
+
+
+def halfway(rows: list) -> int:
+    """The index of the measurement half-way (before, the parts' ends, after: an even number of
+    parts has one; an odd number, the one just before half-way)."""
+    return (len(rows) - 1) // 2
 
 
 def is_flat(rows: list[tuple[str, dict]]) -> tuple[bool, str]:
     """Whether Figures and widgets did not grow, and memory hardly grew over the second half."""
-    first, middle, last = rows[0][1], rows[-2][1], rows[-1][1]
+    first, middle, last = rows[0][1], rows[halfway(rows)][1], rows[-1][1]
     memory, late = ("heap", HEAP_LATE) if not np.isnan(last["heap"]) else ("rss", RSS_LATE)
     flat = (last["figures"] <= first["figures"] and last["widgets"] <= first["widgets"]
             and last[memory] - middle[memory] < late)
@@ -248,15 +257,16 @@ def checkpoint(panels: dict, reference: dict, per_frame: int) -> dict:
 
 
 def run(panels: dict, opts) -> tuple[list, dict, dict, float]:
-    """Warm up (caches, fonts), then the soak with measurements before, in the middle, after;
-    return them, the warm-up's and the soak's counts, and the soak's seconds."""
+    """Warm up (caches, fonts), then the soak with measurements before, between its parts and
+    after; return them, the warm-up's and the soak's counts, and the soak's seconds."""
     targets = sliders(panels)
     warm = soak(panels, 20 * opts.per_frame, 2 * len(targets), opts.per_frame, seed=opts.seed + 1)
     reference = {(slug, name): control.value for slug, name, control in targets}
     rows = [("before", checkpoint(panels, reference, opts.per_frame))]
     start = time.perf_counter()
-    counts = soak(panels, opts.updates, opts.changes, opts.per_frame, seed=opts.seed, middle=lambda:
-                  rows.append(("middle", checkpoint(panels, reference, opts.per_frame))))
+    counts = soak(panels, opts.updates, opts.changes, opts.per_frame, seed=opts.seed,
+                  parts=opts.parts, between=lambda: rows.append(
+                      (f"{len(rows)}/{opts.parts}", checkpoint(panels, reference, opts.per_frame))))
     took = time.perf_counter() - start
     rows.append(("after", checkpoint(panels, reference, opts.per_frame)))
     return rows, warm, counts, took
@@ -283,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--updates", type=int, default=100_000, help="training updates")
     parser.add_argument("--changes", type=int, default=2000, help="slider changes")
     parser.add_argument("--per-frame", type=int, default=50, help="updates per frame")
+    parser.add_argument("--parts", type=int, default=2,
+                        help="measure between this many equal parts (the 2nd half is judged)")
     parser.add_argument("--seed", type=int, default=0)
     opts = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")

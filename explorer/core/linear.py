@@ -100,13 +100,50 @@ class Descent:
         return self.path[-1]
 
 
-def _batches(m: int, size: int, steps: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Row indices for `steps` updates: shuffled passes over the m rows, `size` rows at a time."""
-    out: list[np.ndarray] = []
-    while len(out) < steps:
-        order = rng.permutation(m)
-        out += [order[i:i + size] for i in range(0, m, size)]
-    return out[:steps]
+def _sums(X: np.ndarray, t: np.ndarray, size: int, steps: int,
+          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A_k = X_k^T X_k (steps, n_w, n_w) and b_k = X_k^T t_k (steps, n_w) of the rows that update
+    k uses: shuffled passes over the m rows, `size` rows at a time (size m: every row, always)."""
+    m, n_w = X.shape
+    if size == m or steps == 0:
+        return (np.broadcast_to(X.T @ X, (steps, n_w, n_w)),
+                np.broadcast_to(X.T @ t, (steps, n_w)))
+    passes = -(-steps // -(-m // size))
+    order = np.concatenate([rng.permutation(m) for _ in range(passes)])
+    starts = (np.arange(passes)[:, None] * m + np.arange(0, m, size)).ravel()[:steps]
+    used = order[:starts[-1] + size]  # to the last update's rows (a short last batch: the end)
+    Xk, tk = X[used], t[used]
+    return (np.add.reduceat(Xk[:, :, None] * Xk[:, None, :], starts),
+            np.add.reduceat(Xk * tk[:, None], starts))
+
+
+def _path(A: np.ndarray, b: np.ndarray, w: np.ndarray, lr: float) -> np.ndarray:
+    """The weights before and after each update w <- w - lr 2 (A_k w - b_k): (steps + 1, n_w).
+    Two weights (the panels' line fit) go through Python floats: ~10x faster than numpy on
+    arrays of two."""
+    c = 2.0 * lr
+    if w.shape != (2,):
+        out = [w]
+        for Ak, bk in zip(A, b):
+            w = w - c * (Ak @ w - bk)
+            out.append(w)
+        return np.array(out)
+    w0, w1 = float(w[0]), float(w[1])
+    out = [(w0, w1)]
+    for a00, a01, a11, b0, b1 in zip(A[:, 0, 0].tolist(), A[:, 0, 1].tolist(), A[:, 1, 1].tolist(),
+                                      b[:, 0].tolist(), b[:, 1].tolist()):
+        w0, w1 = w0 - c * (a00 * w0 + a01 * w1 - b0), w1 - c * (a01 * w0 + a11 * w1 - b1)
+        out.append((w0, w1))
+    return np.array(out)
+
+
+def _errors(path: np.ndarray, X: np.ndarray, t: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """E = sum (t - X w)^2 at every w of `path`, `chunk` of them at a time (bounded memory)."""
+    out = np.empty(len(path))
+    for i in range(0, len(path), chunk):
+        r = t - path[i:i + chunk] @ X.T
+        out[i:i + chunk] = np.einsum("ij,ij->i", r, r)
+    return out
 
 
 def descend(X, t, w0, lr: float, steps: int, method: str = "batch",
@@ -115,7 +152,8 @@ def descend(X, t, w0, lr: float, steps: int, method: str = "batch",
 
     batch: all m rows per update; stochastic: one row; minibatch: batch_size rows (ignored by the
     other methods). Rows are visited in shuffled passes drawn from default_rng(seed). Stops early
-    with a reason when E becomes non-finite or exceeds 1e12.
+    with a reason when E becomes non-finite or exceeds 1e12. Over the rows X_k of update k,
+    dE/dw = 2 (A_k w - b_k) with A_k = X_k^T X_k and b_k = X_k^T t_k, summed before the updates.
     """
     X, t = _data(X, t)
     m, n_w = X.shape
@@ -131,21 +169,15 @@ def descend(X, t, w0, lr: float, steps: int, method: str = "batch",
             raise ValueError(f"batch_size must be <= the {m} samples, got {batch_size!r}")
     else:
         size = m if method == "batch" else 1
-    rng = np.random.default_rng(seed)
-    batches = [np.arange(m)] * steps if method == "batch" else _batches(m, size, steps, rng)
-
-    path, errors, stopped = [w.copy()], [error(w, X, t)], None
     with np.errstate(over="ignore", invalid="ignore"):
-        for k, rows in enumerate(batches, start=1):
-            w = w - lr * _gradient(w, X[rows], t[rows])
-            r = t - X @ w
-            E = float(r @ r)
-            path.append(w.copy())
-            errors.append(E)
-            if not np.isfinite(E) or E > DIVERGED:
-                stopped = f"diverged at step {k}: E = {E:.2g}; try a smaller learning rate"
-                break
-    return Descent(np.array(path), np.array(errors), stopped)
+        path = _path(*_sums(X, t, size, steps, np.random.default_rng(seed)), w, lr)
+        errors = _errors(path, X, t)
+    bad = np.flatnonzero(~(errors[1:] <= DIVERGED))  # NaN, inf or above DIVERGED
+    if not len(bad):
+        return Descent(path, errors, None)
+    k = int(bad[0]) + 1
+    return Descent(path[:k + 1], errors[:k + 1],
+                   f"diverged at step {k}: E = {errors[k]:.2g}; try a smaller learning rate")
 
 
 def toy_data(n: int = 20, seed=0, noise: float = 0.1) -> tuple[np.ndarray, np.ndarray]:

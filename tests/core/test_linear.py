@@ -98,6 +98,31 @@ def test_stochastic_is_seeded(data):
     assert not np.array_equal(a.path, c.path)
 
 
+def plain_descend(X, t, w, lr, steps, size, seed):
+    """The rule as the slide writes it, one update at a time: w <- w + lr 2 X_k^T (t_k - X_k w)."""
+    rng, m, path = np.random.default_rng(seed), len(t), [np.array(w, dtype=float)]
+    rows = []
+    while len(rows) < steps:
+        order = np.arange(m) if size == m else rng.permutation(m)
+        rows += [order[i:i + size] for i in range(0, m, size)]
+    for r in rows[:steps]:
+        path.append(path[-1] + lr * 2 * X[r].T @ (t[r] - X[r] @ path[-1]))
+    return np.array(path)
+
+
+@pytest.mark.parametrize(("n_in", "method", "size"), [
+    (1, "batch", 7), (1, "stochastic", 1), (1, "minibatch", 3), (2, "minibatch", 3),
+    (2, "stochastic", 1), (1, "minibatch", 7)])
+def test_every_method_follows_the_rule_update_by_update(n_in, method, size):
+    rng = np.random.default_rng(4)
+    X, t = design(rng.normal(size=(7, n_in))), rng.normal(size=7)  # 3 rows a batch: 3, 3, 1
+    w = rng.normal(size=n_in + 1)
+    run = descend(X, t, w, 0.03, 24, method, size, seed=5)
+    want = plain_descend(X, t, w, 0.03, 24, size, seed=5)
+    np.testing.assert_allclose(run.path, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(run.errors, [error(v, X, t) for v in want], rtol=1e-12)
+
+
 def test_large_rate_diverges_with_a_reason(data):
     X, t = data
     run = descend(X, t, [0.0, 0.0], lr=0.1, steps=1000)
