@@ -19,6 +19,28 @@ class _Unclamped:
         value = proposal["value"]
         return tuple(map(_tidy, value)) if isinstance(value, tuple) else _tidy(value)
 
+    def set_state(self, sync_data):
+        """A message from the browser. A min, max or step that is not a usable number (NaN, inf,
+        or 10 ** max past 1e308 on a log slider, which ipywidgets' own check meets with an
+        OverflowError) is dropped, and the browser is sent back the kernel's."""
+        bad = [k for k in ("min", "max", "step") if k in sync_data and not self._usable(sync_data[k])]
+        if bad:
+            self.send_state(bad)
+        super().set_state({k: v for k, v in sync_data.items() if k not in bad})
+
+    def _usable(self, bound) -> bool:
+        try:
+            x = float(bound)
+        except (TypeError, ValueError):
+            return True  # not a number at all: the trait refuses it (TraitError) or takes None
+        except OverflowError:  # an integer past 1e308
+            return False
+        try:
+            power = self.base**x if isinstance(self, widgets.FloatLogSlider) else x
+        except OverflowError:
+            return False
+        return math.isfinite(x) and math.isfinite(power)
+
 
 def _tidy(value: float) -> float:
     if not math.isfinite(value):

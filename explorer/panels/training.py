@@ -20,6 +20,7 @@ from explorer.core.optim import METHODS
 from explorer.live import LiveFigure
 from explorer.live.movie import FORMATS, ffmpeg
 from explorer.panels.base import Panel
+from explorer.panels.controls import LogSlider
 from explorer.panels.export import Export
 from explorer.panels.training_movie import plan, record
 from explorer.panels.training_parts import run_lines, show_frame, show_view_settings
@@ -57,7 +58,7 @@ CONTROLS = {
     ],
     "Training": [
         # step None: no snapping in the browser (it would turn 0.3 into 10^-0.5); the state rounds
-        ("lr", widgets.FloatLogSlider, dict(min=-6, max=2, step=None, readout_format=".3g",
+        ("lr", LogSlider, dict(min=-6, max=2, step=None, readout_format=".3g",
                                             continuous_update=False, description="learning rate")),
         ("method", widgets.ToggleButtons, dict(options=list(METHODS), width="auto")),
         ("batch_size", widgets.BoundedIntText, dict(min=1, max=1000, width=SHORT)),
