@@ -230,18 +230,18 @@ class GraphPanel(Panel):
         return rf"$\partial {LATEX[g.output]}/\partial {LATEX[name]}$ = {num(grad)}"
 
     def _formula(self, k: int) -> str:
-        """Step k typeset: the forward computation, or the rule and each gradient's path product."""
+        """Step k typeset: the forward computation, or each gradient's path product (the step's
+        number, direction and rule are the figure's caption, which an exported figure keeps)."""
         st, g = self.state, self.state.graph
-        head = f"<b>Step {k} of {st.n_steps}</b> · "
         if k <= len(st.forward):
-            body = f"forward pass $$ {forward_latex(g, st.forward[k - 1])} $$"
+            body = f"$$ {forward_latex(g, st.forward[k - 1])} $$"
         else:
             s = g.steps[k - len(st.forward) - 1]
             where = f"at <code>{s.node}</code> ({OPS[s.op][0]})" if OPS[s.op][0] else "at the output"
             paths = "".join(f"$$ {g.node(i).path_latex} $$" for i, _, _ in s.grads)
-            body = (f"backward pass {where}: {html.escape(s.rule)}{paths}"
+            body = (f"the gradients {where}, each a product along its path:{paths}"
                     f"<div style='font-size:14px;color:#555'>{html.escape(s.text)}</div>")
-        return f"<div style='font-size:20px;line-height:1.25'>{head}{body}</div>"
+        return f"<div style='font-size:20px;line-height:1.25'>{body}</div>"
 
     def go(self, k: int) -> None:
         """Show step k (clamped to 1..number of steps)."""

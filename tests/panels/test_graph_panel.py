@@ -66,7 +66,7 @@ def test_df_dw1_appears_as_a_product_along_the_path(panel):
     panel.go(9)  # the last step: x at z1 passes the gradient to x and w1
     formula = panel.formula.value
     assert r"1 \times w_2 \times 1 \times x = 1 \times 2 \times 1 \times (-2) = -4" in formula
-    assert OPS["mul"][1] in formula and OPS["mul"][1] in panel.caption.get_text()
+    assert OPS["mul"][1] in panel.caption.get_text()
 
 
 @pytest.mark.parametrize("sigmoid, loss", OPTIONS)
@@ -98,7 +98,7 @@ def test_gradients_appear_right_to_left_with_the_rule_used(panel, sigmoid, loss)
         with_grads = {n for n, t in panel.diagram.grads.items() if t.get_text()}
         assert with_grads == set(g.known(j))
         assert f"rule: {step.rule}" in panel.caption.get_text()
-        assert html.escape(step.rule) in panel.formula.value
+        assert html.escape(step.rule) not in panel.formula.value  # said once, in the figure
         for name, _, _ in step.grads:
             assert g.node(name).path_latex in panel.formula.value
         nodes, edges = lit(panel)
