@@ -21,7 +21,7 @@ SEED, UPDATES, PER_FRAME = 2, 3000, 100
 CHANGES = 2  # per slider (28): away from where the first run left it, and back there
 # Growth allowed from the first run to the second. Measured: heap in use +0.01 to +0.07 MiB and a
 # few hundred Python blocks; a figure kept per frame adds one Figure and one widget each, and a
-# frame's pixels (1040 x 480 x 4 bytes) 1.9 MiB each.
+# frame's pixels (1040 x 400 x 4 bytes) 1.6 MiB each.
 LIMITS = {"figures": 0, "widgets": 0, "heap": 2.0, "blocks": 5000}
 
 

@@ -97,11 +97,7 @@ class TrainingPanel(Panel):
         self._task: asyncio.Task | None = None
         self.frames = 0
         self._new_run()
-        title = widgets.HTML("<b>Training a network</b>: press Play and watch the loss fall and "
-                             "the boundary bend. Click a unit in the diagram to see it large.")
-        self.widget = widgets.VBox(
-            [title, self._buttons(), tabs, self.readout, self.live.widget, self.message]
-        )
+        self.widget = widgets.VBox([self._buttons(), tabs, self.live.widget, self.message])
 
     # ---- controls -----------------------------------------------------------------------------
     def _build_controls(self) -> widgets.Tab:
@@ -118,7 +114,8 @@ class TrainingPanel(Panel):
         unit = widgets.Dropdown(description="unit", layout=W(width=SHORT))
         unit.observe(self.guard(self._unit_chosen), "value")
         self.controls["unit"] = unit
-        pages[1].children += (unit,)
+        hint = widgets.HTML("<span style='color:#555'>or click a unit in the diagram</span>")
+        pages[1].children += (unit, hint)
         self.readout = widgets.HTML()
         return widgets.Tab(children=pages, titles=list(CONTROLS))
 
@@ -138,7 +135,9 @@ class TrainingPanel(Panel):
             button.on_click(self.guard(lambda _button, fn=fn: fn()))
             self.controls[name] = button
             row.append(button)
-        return widgets.HBox(row, layout=W(flex_flow="row wrap"))
+        self.readout.layout = W(margin="0 0 0 12px")
+        return widgets.HBox([*row, self.readout],
+                            layout=W(flex_flow="row wrap", align_items="center"))
 
     # ---- training -----------------------------------------------------------------------------
     def step(self, k: int = 1) -> int:
@@ -230,8 +229,8 @@ class TrainingPanel(Panel):
     def _readout(self) -> str:
         """The epoch counter, losses and accuracies as one line of HTML."""
         c, tr = self.state.curve, self.state.trainer
-        loss = f"loss: train <b>{c['train_loss'][-1]:.3g}</b>"
-        acc = f"accuracy: train <b>{c['train_acc'][-1]:.0%}</b>"
+        loss = f"loss <b>{c['train_loss'][-1]:.3g}</b>"
+        acc = f"accuracy <b>{c['train_acc'][-1]:.0%}</b>"
         if tr.has_test:
             loss += f", test {c['test_loss'][-1]:.3g}"
             acc += f", test {c['test_acc'][-1]:.0%}"

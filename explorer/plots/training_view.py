@@ -16,7 +16,7 @@ from explorer.plots.curves import x_limit, y_limits
 from explorer.plots.network import NetworkDiagram, lut
 from explorer.plots.style import CLASS_COLORS, COLORS, FONT, tidy
 
-WIDTH, HEIGHT = 10.4, 4.8  # inches
+WIDTH, HEIGHT = 10.4, 4.0  # inches: under the controls, within a 1280 x 720 projector
 RUN_COLORS = [COLORS[2], COLORS[4], COLORS[5], COLORS[1], COLORS[7]]  # kept runs, oldest first
 OUTPUT_TITLES = {
     "sigmoid": "decision: p(class 1 | x)",
@@ -59,7 +59,7 @@ class TrainingView:
         self.live, self.n = live, n
         self.grid = bd.grid(n).astype(np.float32)  # the core runs float32 display passes
         fig = live.figure
-        self.ax = tidy(_box(fig, 0.7, 0.55, 3.6, 3.6), xlabel="$x_1$", ylabel="$x_2$")
+        self.ax = tidy(_box(fig, 0.7, 0.5, 3.05, 3.05), xlabel="$x_1$", ylabel="$x_2$")
         self.ax.grid(False)
         a = live.animate
         self.image = a(bd.decision_image(self.ax, n))
@@ -69,8 +69,8 @@ class TrainingView:
         box = dict(fc="white", ec="#b00020", alpha=0.9)
         self.banner = a(self.ax.text(0, 0, "", ha="center", va="center", fontsize=15, zorder=5,
                                      color="#b00020", weight="bold", bbox=box))
-        self.loss_ax = tidy(_box(fig, 5.0, 2.25, 2.35, 2.1), "loss per epoch", ylabel="loss $E$")
-        self.acc_ax = tidy(_box(fig, 5.0, 0.55, 2.35, 1.2), xlabel="epoch", ylabel="accuracy")
+        self.loss_ax = tidy(_box(fig, 4.5, 1.95, 2.75, 1.7), "loss per epoch", ylabel="loss $E$")
+        self.acc_ax = tidy(_box(fig, 4.5, 0.5, 2.75, 1.05), xlabel="epoch", ylabel="accuracy")
         self.acc_ax.set_ylim(0, 1.04)
         self.runs = []  # kept runs' lines (static)
         line = self.loss_ax.plot
@@ -78,7 +78,7 @@ class TrainingView:
         self.test_loss = a(line([], [], color=COLORS[0], lw=1.4, ls="--", label="test")[0])
         self.train_acc = a(self.acc_ax.plot([], [], color=COLORS[0], lw=2)[0])
         self.test_acc = a(self.acc_ax.plot([], [], color=COLORS[0], lw=1.4, ls="--")[0])
-        dw, dh = 2.9, 4.7
+        dw, dh = 2.9, 3.9
         self.diagram = NetworkDiagram(_box(fig, 7.45, 0.05, dw, dh), dw, dh)
         a(self.diagram.edges)
         a(self.diagram.image)

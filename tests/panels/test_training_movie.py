@@ -13,6 +13,7 @@ from explorer.live.movie import GifWriter
 from explorer.panels.training import TrainingPanel
 from explorer.panels.training_movie import MOST_FRAMES, MOST_UPDATES, plan, record
 from explorer.panels.training_state import TrainingState
+from explorer.plots.training_view import HEIGHT, WIDTH
 
 
 def drain(job):
@@ -66,7 +67,7 @@ def test_the_gif_shows_the_run_frame_by_frame_and_leaves_the_live_run_alone():
     before = [W.copy() for W in panel.state.net.W]
     data, fractions = drain(record(panel.state, "gif", scale=2.0))
     gif = Image.open(io.BytesIO(data))
-    assert gif.size == (1040, 480) and gif.n_frames == 41  # epochs 0..40; GIFs are saved at 1x
+    assert gif.size == (100 * WIDTH, 100 * HEIGHT) and gif.n_frames == 41  # epochs 0..40, at 1x
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) == 42
     gif.seek(0)
     first = np.asarray(gif.convert("RGB")).astype(int)

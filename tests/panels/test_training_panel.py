@@ -49,8 +49,8 @@ def test_readouts_match_the_trainer(panel):
     train_loss, train_acc = tr.evaluate(tr.X, tr.T)
     _, test_acc = tr.evaluate(tr.X_test, tr.T_test)
     text = panel.readout.value
-    assert f"accuracy: train <b>{train_acc:.0%}</b>, test {test_acc:.0%}" in text
-    assert f"loss: train <b>{train_loss:.3g}</b>" in text and "epoch <b>300</b>" in text
+    assert f"accuracy <b>{train_acc:.0%}</b>, test {test_acc:.0%}" in text
+    assert f"loss <b>{train_loss:.3g}</b>" in text and "epoch <b>300</b>" in text
     assert panel.plots.train_acc.get_ydata()[-1] == pytest.approx(train_acc)
 
 
