@@ -234,6 +234,9 @@ class ConvolutionState(traitlets.HasTraits):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
             _fail(f"θ{self.current + 1}[{r + 1},{c + 1}] must be a number, got {value!r}; the "
                   "previous value is kept")
+        if not (0 <= r < self.k and 0 <= c < self.k):  # a hidden cell, sent a value directly
+            _fail(f"θ{self.current + 1}[{r + 1},{c + 1}] is outside the {self.k} × {self.k} filter; "
+                  "nothing was changed")
         theta = np.array(self.thetas[self.current])
         theta[r, c] = value
         thetas = list(self.thetas)

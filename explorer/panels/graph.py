@@ -107,8 +107,9 @@ class GraphState(traitlets.HasTraits):
     @traitlets.validate(*PARAMS, "target", "sigmoid", "loss")
     def _valid(self, proposal):
         name, value = proposal["trait"].name, proposal["value"]
-        change = {name: value} | ({"loss": True} if name == "target" else {})
-        g = self._build(**change)  # a target is checked even while the loss is off
+        if name == "target":
+            checked(target=value)  # a number, even while the loss is off (then it is not used)
+        g = self._build(**{name: value})
         bad = next((n for n in g.nodes if not (math.isfinite(n.value) and math.isfinite(n.grad))),
                    None)
         if bad is not None:

@@ -11,6 +11,7 @@ import numpy as np
 from explorer.core import perceptron as P
 from explorer.live import LiveFigure
 from explorer.panels.base import Panel
+from explorer.panels.controls import Slider
 from explorer.panels.perceptron_state import BOX, PerceptronState
 from explorer.plots import perceptron_plots as pp
 from explorer.plots.perceptron_plots import num
@@ -54,9 +55,8 @@ class PerceptronPanel(Panel):
                                    layout=widgets.Layout(width="230px"))
         self.bind("two_layer", two, s, "show_two_layer")
         for name in ("w1", "w2", "b"):
-            slider = widgets.FloatSlider(min=-3, max=3, step=0.01, description=name,
-                                         readout_format=".2f", style=small,
-                                         layout=widgets.Layout(width="250px"))
+            slider = Slider(min=-3, max=3, step=0.01, description=name, readout_format=".2f",
+                            style=small, layout=widgets.Layout(width="250px"))
             self.bind(name, slider, s, name)
         text = widgets.Text(description="w =", placeholder="w1, w2, b", continuous_update=False,
                             style=small, layout=widgets.Layout(width="220px"))

@@ -20,7 +20,7 @@ from explorer.core.optim import METHODS
 from explorer.live import LiveFigure
 from explorer.live.movie import FORMATS, ffmpeg
 from explorer.panels.base import Panel
-from explorer.panels.controls import LogSlider
+from explorer.panels.controls import LogSlider, Slider
 from explorer.panels.export import Export
 from explorer.panels.training_movie import plan, record
 from explorer.panels.training_parts import run_lines, show_frame, show_view_settings
@@ -40,8 +40,8 @@ CONTROLS = {
         ("data", widgets.Dropdown, dict(options=list(DATASETS), width=SHORT)),
         ("classes", widgets.Dropdown, dict(options=[2, 3], width="140px")),
         ("points", widgets.IntSlider, dict(min=10, max=1000, step=10, continuous_update=False)),
-        ("noise", widgets.FloatSlider, dict(min=0, max=1, step=0.01, continuous_update=False)),
-        ("test_fraction", widgets.FloatSlider, dict(min=0, max=0.5, step=0.05,
+        ("noise", Slider, dict(min=0, max=1, step=0.01, continuous_update=False)),
+        ("test_fraction", Slider, dict(min=0, max=0.5, step=0.05,
                                                     continuous_update=False,
                                                     description="test part")),
         ("data_seed", widgets.BoundedIntText, dict(min=0, max=SEED_MAX, width=SHORT)),

@@ -154,6 +154,15 @@ def test_bad_theta_entries_are_refused_and_restored(panel, bad):
     check_position(panel)
 
 
+def test_a_cell_outside_the_filter_is_refused_in_words(panel):
+    panel.controls["k"].value = 3  # the fourth row and column of cells are hidden
+    before = np.array(panel.state.thetas[0])
+    panel.controls["theta_2_3"].value = 1.0  # as a visitor's message to the hidden cell can
+    text, level = panel.last_message
+    assert level == "error" and "θ1[3,4] is outside the 3 × 3 filter; nothing was changed" in text
+    np.testing.assert_array_equal(panel.state.thetas[0], before)
+
+
 def test_a_non_number_is_refused_by_the_state():
     s = ConvolutionState()
     with pytest.raises(traitlets.TraitError, match="θ1\\[1,1\\] must be a number, got 'abc'"):
