@@ -149,7 +149,7 @@ class DescentState(traitlets.HasTraits):
 
     @traitlets.validate("batch_size")
     def _batch_size(self, p):
-        return _check("batch size B", p["value"], p["value"] >= 1, "an integer >= 1")
+        return _check("batch size B", p["value"], 1 <= p["value"] <= MAX_N, f"1 to {MAX_N}")
 
     @traitlets.validate("steps")
     def _steps(self, p):

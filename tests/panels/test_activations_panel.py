@@ -266,12 +266,16 @@ def test_rejected_input(panel, control, value, words):
 
 def test_browser_float_noise_is_not_an_error(panel):
     """A browser slider snaps to its step in float arithmetic; that noise must not matter."""
-    panel.controls["A"].value = 1.7159000000000004
-    panel.controls["sigma"].value = 20.000000000000004  # 10 ** log10(20) at the slider's end
+    panel.controls["A"].set_state({"value": 1.7159000000000004})  # as the browser sends it
+    panel.controls["sigma"].set_state({"value": 20.000000000000004})  # 10 ** log10(20)
+    panel.controls["z_range"].set_state({"value": [-4.000000000000001, 6.000000000000001]})
     assert (panel.state.A, panel.state.sigma) == (1.7159, 20.0)
+    assert (panel.state.z_min, panel.state.z_max) == (-4.0, 6.0)
     assert panel.last_message == ("", "info")
     panel.state.S = 2 / 3
     assert panel.controls["S"].value == 2 / 3  # an exact value from Python is kept
+    panel.state.alpha = 3e-266
+    assert panel.controls["alpha"].value == 3e-266  # however small
 
 
 def test_formulas_typeset_beside_the_figure(panel):

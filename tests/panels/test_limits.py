@@ -48,6 +48,7 @@ BOUNDS = [
     ("training", "lr", "lr", 100.0, 101.0, "100"),
     ("training", "budget", "budget", 1_000_000, 1_000_001, "1e+06"),
     ("descent", "n", "n", 50, 51, "50"),
+    ("descent", "batch_size", "batch_size", 50, 51, "50"),
     ("descent", "noise", "noise", 10.0, 11.0, "10"),
     ("descent", "seed", "seed", 2**31 - 1, 2**31, str(2**31 - 1)),
     ("backprop", "n_updates", "n_updates", 100_000, 100_001, "100,000"),
