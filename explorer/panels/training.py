@@ -41,9 +41,8 @@ CONTROLS = {
         ("classes", widgets.Dropdown, dict(options=[2, 3], width="140px")),
         ("points", widgets.IntSlider, dict(min=10, max=1000, step=10, continuous_update=False)),
         ("noise", Slider, dict(min=0, max=1, step=0.01, continuous_update=False)),
-        ("test_fraction", Slider, dict(min=0, max=0.5, step=0.05,
-                                                    continuous_update=False,
-                                                    description="test part")),
+        ("test_fraction", Slider, dict(min=0, max=0.5, step=0.05, continuous_update=False,
+                                       description="test part")),
         ("data_seed", widgets.BoundedIntText, dict(min=0, max=SEED_MAX, width=SHORT)),
     ],
     "Network": [
@@ -59,7 +58,7 @@ CONTROLS = {
     "Training": [
         # step None: no snapping in the browser (it would turn 0.3 into 10^-0.5); the state rounds
         ("lr", LogSlider, dict(min=-6, max=2, step=None, readout_format=".3g",
-                                            continuous_update=False, description="learning rate")),
+                               continuous_update=False, description="learning rate")),
         ("method", widgets.ToggleButtons, dict(options=list(METHODS), width="auto")),
         ("batch_size", widgets.BoundedIntText, dict(min=1, max=1000, width=SHORT)),
         ("budget", widgets.BoundedIntText, dict(min=0, max=1_000_000, description="epoch budget",
