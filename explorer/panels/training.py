@@ -59,7 +59,7 @@ CONTROLS = {
         # step None: no snapping in the browser (it would turn 0.3 into 10^-0.5); the state rounds
         ("lr", LogSlider, dict(min=-6, max=2, step=None, readout_format=".3g",
                                continuous_update=False, description="learning rate")),
-        ("method", widgets.ToggleButtons, dict(options=list(METHODS), width="auto")),
+        ("method", widgets.Dropdown, dict(options=list(METHODS), width=SHORT)),
         ("batch_size", widgets.BoundedIntText, dict(min=1, max=1000, width=SHORT)),
         ("budget", widgets.BoundedIntText, dict(min=0, max=1_000_000, description="epoch budget",
                                                 width=SHORT)),
